@@ -1,0 +1,174 @@
+//! Configuration: read from the environment once per cold start. A missing or bad variable
+//! stops the function at init with an error that names it.
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required but not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub table_name: String,
+    /// Base64 of the 32-byte Ed25519 seed that signs access tokens.
+    pub jwt_signing_key: String,
+    pub jwt_key_id: String,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub allow_self_service_orgs: bool,
+    pub tiers: Vec<String>,
+    pub login_max_failures: u32,
+    pub login_lockout: Duration,
+    pub app_base_url: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("table_name", &self.table_name)
+            .field("jwt_signing_key", &"***")
+            .field("jwt_key_id", &self.jwt_key_id)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("tiers", &self.tiers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads through `get` so tests can supply variables without touching the process env.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| {
+            get(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
+        let or =
+            |name: &'static str, default: &str| get(name).unwrap_or_else(|| default.to_string());
+        let seconds = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            match get(name) {
+                None => Ok(Duration::from_secs(default)),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .map(Duration::from_secs)
+                    .ok_or(ConfigError::Invalid {
+                        name,
+                        reason: format!("expected a positive number of seconds, got {v:?}"),
+                    }),
+            }
+        };
+        let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match get(name).as_deref().map(str::trim) {
+                None => Ok(default),
+                Some("true" | "1" | "yes") => Ok(true),
+                Some("false" | "0" | "no") => Ok(false),
+                Some(v) => Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("expected true or false, got {v:?}"),
+                }),
+            }
+        };
+        let tiers: Vec<String> = or("TIERS", "free,pro,enterprise")
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if tiers.is_empty() {
+            return Err(ConfigError::Invalid {
+                name: "TIERS",
+                reason: "needs at least one tier".into(),
+            });
+        }
+        let login_max_failures = or("LOGIN_MAX_FAILURES", "5")
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or(ConfigError::Invalid {
+                name: "LOGIN_MAX_FAILURES",
+                reason: "expected a positive integer".into(),
+            })?;
+        Ok(Config {
+            table_name: required("TABLE_NAME")?,
+            jwt_signing_key: required("JWT_SIGNING_KEY")?,
+            jwt_key_id: or("JWT_KEY_ID", "roster-1"),
+            jwt_issuer: or("JWT_ISSUER", "roster"),
+            jwt_audience: or("JWT_AUDIENCE", "roster-api"),
+            access_token_ttl: seconds("ACCESS_TOKEN_TTL_SECONDS", 900)?,
+            refresh_token_ttl: seconds("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600)?,
+            allow_self_service_orgs: flag("ALLOW_SELF_SERVICE_ORGS", true)?,
+            tiers,
+            login_max_failures,
+            login_lockout: seconds("LOGIN_LOCKOUT_SECONDS", 900)?,
+            app_base_url: or("APP_BASE_URL", "http://localhost:9000")
+                .trim_end_matches('/')
+                .to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn names_the_missing_variable() {
+        let err = Config::from_lookup(lookup(&[("JWT_SIGNING_KEY", "k")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable TABLE_NAME is required but not set"
+        );
+    }
+
+    #[test]
+    fn names_the_bad_variable() {
+        let err = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SIGNING_KEY", "k"),
+            ("ACCESS_TOKEN_TTL_SECONDS", "soon"),
+        ]))
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("ACCESS_TOKEN_TTL_SECONDS"),
+            "{err}"
+        );
+        let err = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SIGNING_KEY", "k"),
+            ("ALLOW_SELF_SERVICE_ORGS", "maybe"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("ALLOW_SELF_SERVICE_ORGS"), "{err}");
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c =
+            Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SIGNING_KEY", "k")])).unwrap();
+        assert_eq!(c.access_token_ttl, Duration::from_secs(900));
+        assert!(c.allow_self_service_orgs);
+        assert_eq!(c.tiers, vec!["free", "pro", "enterprise"]);
+        assert!(!format!("{c:?}").contains("\"k\""));
+    }
+}

@@ -1,0 +1,92 @@
+//! The HTTP edge: route, parse, call a service, and turn the result (or error) into a
+//! response. Every status code is chosen in `problem.rs` or by the success helpers here.
+
+pub mod auth_routes;
+mod body;
+pub mod orgs_routes;
+pub mod problem;
+pub mod router;
+
+pub use body::{MAX_BODY_BYTES, json_body};
+
+use crate::error::ServiceResult;
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+
+pub type Reply = ServiceResult<Response<Body>>;
+
+/// The response for a handler's result: the value, or the problem the error maps to.
+pub fn respond(reply: Reply) -> Response<Body> {
+    reply.unwrap_or_else(|err| problem::problem_response(&err))
+}
+
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Reply {
+    let body = serde_json::to_vec(value).map_err(|e| {
+        crate::error::ServiceError::Internal(format!("response serialisation: {e}"))
+    })?;
+    let mut res = Response::new(Body::from(body));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+pub fn no_content() -> Reply {
+    let mut res = Response::new(Body::Empty);
+    *res.status_mut() = StatusCode::NO_CONTENT;
+    Ok(res)
+}
+
+/// The bearer token from `Authorization`, if the header has that form.
+pub fn bearer(req: &Request) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// One query-string parameter (the first, if repeated).
+pub fn query(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .map(str::to_string)
+        .or_else(|| {
+            // Direct invocations and some routers leave the parsed map empty: read the URI.
+            let q = req.uri().query()?;
+            q.split('&').find_map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (k == name).then(|| percent_decode(v))
+            })
+        })
+}
+
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

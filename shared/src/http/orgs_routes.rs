@@ -1,0 +1,106 @@
+//! The `orgs` function: create, list, get, update, delete organizations.
+
+use super::router::{Route, resolve};
+use super::{Reply, json, json_body, no_content, query};
+use crate::app::App;
+use crate::domain::OrgId;
+use crate::error::{ServiceError, ServiceResult};
+use crate::services::{caller, orgs, page_limit};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Op {
+    Create,
+    List,
+    Get,
+    Update,
+    Delete,
+}
+
+pub const ROUTES: &[Route<Op>] = &[
+    Route {
+        method: "POST",
+        path: "/orgs",
+        op: Op::Create,
+    },
+    Route {
+        method: "GET",
+        path: "/orgs",
+        op: Op::List,
+    },
+    Route {
+        method: "GET",
+        path: "/orgs/{org_id}",
+        op: Op::Get,
+    },
+    Route {
+        method: "PATCH",
+        path: "/orgs/{org_id}",
+        op: Op::Update,
+    },
+    Route {
+        method: "DELETE",
+        path: "/orgs/{org_id}",
+        op: Op::Delete,
+    },
+];
+
+/// How long a delete request spends detaching members before leaving the rest to cleanup.
+const DELETE_BUDGET: Duration = Duration::from_secs(10);
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    super::respond(dispatch(app, &req).await)
+}
+
+fn org_id(raw: Option<&str>) -> ServiceResult<OrgId> {
+    // A malformed id cannot name an organization: the same 404 as a missing one.
+    raw.and_then(|r| OrgId::parse(r).ok())
+        .ok_or(ServiceError::NotFound)
+}
+
+async fn dispatch(app: &App, req: &Request) -> Reply {
+    let (op, params) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
+    let bearer = super::bearer(req);
+    match op {
+        Op::Create => {
+            let who = caller::authenticate(app, bearer).await?;
+            let body = json_body(req)?;
+            json(StatusCode::CREATED, &orgs::create(app, &who, body).await?)
+        }
+        Op::List => {
+            let who = caller::authenticate(app, bearer).await?;
+            let limit = page_limit(query(req, "limit").as_deref())?;
+            let cursor = query(req, "cursor");
+            json(
+                StatusCode::OK,
+                &orgs::list(app, &who, limit, cursor.as_deref()).await?,
+            )
+        }
+        Op::Get | Op::Update | Op::Delete => {
+            // The caller and the organization are independent reads: one round trip for both.
+            let who = caller::authenticate(app, bearer);
+            let id = org_id(params.get("org_id"));
+            let org = async {
+                match &id {
+                    Ok(id) => app.store.get_org(id).await,
+                    Err(_) => Ok(None),
+                }
+            };
+            let (who, org) = tokio::try_join!(who, org)?;
+            match op {
+                Op::Get => json(StatusCode::OK, &orgs::get(&who, org)?),
+                Op::Update => {
+                    let body = json_body(req)?;
+                    json(StatusCode::OK, &orgs::update(app, &who, org, body).await?)
+                }
+                _ => {
+                    let confirm = query(req, "confirm");
+                    orgs::delete(app, &who, org, confirm.as_deref(), DELETE_BUDGET).await?;
+                    no_content()
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Sign-in, refresh with rotation and reuse detection, sign-out, and the caller's profile.
+
+use crate::app::App;
+use crate::auth::{password, secret};
+use crate::clock::Now;
+use crate::domain::{Email, User};
+use crate::error::{ServiceError, ServiceResult};
+use crate::storage::Session;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub user: User,
+}
+
+/// A refresh token is `<session id>.<secret>`; only the secret's digest is stored.
+fn split_refresh_token(token: &str) -> Option<(&str, &str)> {
+    let (sid, secret) = token.split_once('.')?;
+    let ok = |p: &str| {
+        (20..=64).contains(&p.len())
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    (ok(sid) && ok(secret)).then_some((sid, secret))
+}
+
+/// Opens a new session for `user` and issues its first token pair.
+pub async fn start_session(app: &App, user: User) -> ServiceResult<TokenPair> {
+    let now = Now::get();
+    let session_id = secret::random_token();
+    let refresh_secret = secret::random_token();
+    let session = Session {
+        id: session_id.clone(),
+        user_id: user.id,
+        token_hash: secret::digest(&refresh_secret),
+        token_version: user.token_version,
+        expires_at: now.epoch() + app.config.refresh_token_ttl.as_secs() as i64,
+    };
+    app.store.put_session(&session, &now.rfc3339()).await?;
+    issue_pair(app, user, &session_id, &refresh_secret, now)
+}
+
+fn issue_pair(
+    app: &App,
+    user: User,
+    session_id: &str,
+    refresh_secret: &str,
+    now: Now,
+) -> ServiceResult<TokenPair> {
+    let ttl = app.config.access_token_ttl.as_secs();
+    let access_token = app
+        .keys
+        .issue(
+            &user.id.to_string(),
+            user.token_version,
+            now.epoch(),
+            ttl as i64,
+        )
+        .map_err(|e| ServiceError::Internal(e.0))?;
+    Ok(TokenPair {
+        access_token,
+        refresh_token: format!("{session_id}.{refresh_secret}"),
+        token_type: "Bearer",
+        expires_in: ttl,
+        user,
+    })
+}
+
+/// Password check on a blocking thread: argon2 takes tens of milliseconds of CPU.
+async fn check_password(candidate: String, stored: Option<String>) -> ServiceResult<bool> {
+    tokio::task::spawn_blocking(move || password::verify(&candidate, stored.as_deref()))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("password check: {e}")))
+}
+
+pub async fn login(app: &App, email: &str, password: &str) -> ServiceResult<TokenPair> {
+    // A malformed email gets the same answer as a wrong password (and costs the same).
+    let Ok(email) = Email::parse(email) else {
+        check_password(password.to_string(), None).await?;
+        return Err(ServiceError::BadCredentials);
+    };
+    let now = Now::get().epoch();
+    let (throttle, user) = tokio::try_join!(
+        app.store.get_login_throttle(&email),
+        app.store.find_user_by_email(&email)
+    )?;
+    if throttle.failures >= app.config.login_max_failures && throttle.window_ends > now {
+        return Err(ServiceError::RateLimited {
+            retry_after_secs: (throttle.window_ends - now).max(1) as u64,
+        });
+    }
+    let valid = check_password(
+        password.to_string(),
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
+    match user {
+        Some(user) if valid => {
+            if throttle.failures > 0 {
+                app.store.clear_login_throttle(&email).await?;
+            }
+            start_session(app, user).await
+        }
+        _ => {
+            let window = app.config.login_lockout.as_secs() as i64;
+            app.store.record_login_failure(&email, now, window).await?;
+            Err(ServiceError::BadCredentials)
+        }
+    }
+}
+
+pub async fn refresh(app: &App, refresh_token: &str) -> ServiceResult<TokenPair> {
+    let (session_id, presented) =
+        split_refresh_token(refresh_token).ok_or(ServiceError::Unauthorized)?;
+    let session = app
+        .store
+        .get_session(session_id)
+        .await?
+        .ok_or(ServiceError::Unauthorized)?;
+    let now = Now::get();
+    if session.expires_at <= now.epoch() {
+        return Err(ServiceError::Unauthorized);
+    }
+    if !secret::digests_match(&secret::digest(presented), &session.token_hash) {
+        // A real session id with a stale secret: a rotated token came back. Someone holds a
+        // copy, so every session of the user ends (RFC 6819 5.2.2.3, OAuth 2.1 4.3.1).
+        tracing::warn!(user_id = %session.user_id, "refresh token reuse detected; revoking all sessions");
+        app.store.revoke_all_sessions(&session.user_id).await?;
+        return Err(ServiceError::Unauthorized);
+    }
+    let user = app
+        .store
+        .get_user(&session.user_id)
+        .await?
+        .ok_or(ServiceError::Unauthorized)?;
+    if user.token_version != session.token_version {
+        return Err(ServiceError::Unauthorized);
+    }
+    let next_secret = secret::random_token();
+    match app
+        .store
+        .rotate_session(&session, &user, &secret::digest(&next_secret))
+        .await
+    {
+        Ok(()) => issue_pair(app, user, session_id, &next_secret, now),
+        Err(ServiceError::Unauthorized) => {
+            // Lost a race with another refresh of the same token: that is reuse too.
+            app.store.revoke_all_sessions(&session.user_id).await?;
+            Err(ServiceError::Unauthorized)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Ends the session the refresh token belongs to. Idempotent: an unknown or already used
+/// token is not an error, since the caller's goal (no live session) holds either way.
+pub async fn logout(app: &App, refresh_token: &str) -> ServiceResult<()> {
+    if let Some((session_id, presented)) = split_refresh_token(refresh_token) {
+        app.store
+            .delete_session(session_id, &secret::digest(presented))
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_tokens_split_only_when_well_formed() {
+        let sid = secret::random_token();
+        let sec = secret::random_token();
+        assert_eq!(
+            split_refresh_token(&format!("{sid}.{sec}")),
+            Some((sid.as_str(), sec.as_str()))
+        );
+        assert!(split_refresh_token("nodot").is_none());
+        assert!(split_refresh_token("a.b").is_none());
+        assert!(split_refresh_token(&format!("{sid}.{sec}.x")).is_none());
+        assert!(split_refresh_token(&format!("{sid}.{}", "é".repeat(30))).is_none());
+    }
+}

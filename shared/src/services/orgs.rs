@@ -1,0 +1,193 @@
+//! Organizations: create (platform admin, or self-service to become owner), list, get,
+//! update, delete. Another organization's resources answer 404, never 403.
+
+use crate::app::App;
+use crate::clock::Now;
+use crate::domain::{
+    Description, OrgCode, OrgId, OrgName, OrgRole, Organization, Page, Tier, User,
+};
+use crate::error::{ServiceError, ServiceResult};
+use crate::storage::{Authority, NewOrg, OrgChanges};
+use serde::Deserialize;
+
+const MANAGERS: &[OrgRole] = &[OrgRole::Owner, OrgRole::Admin];
+const OWNER: &[OrgRole] = &[OrgRole::Owner];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrg {
+    pub name: OrgName,
+    pub code: OrgCode,
+    #[serde(default)]
+    pub description: Option<Description>,
+    #[serde(default)]
+    pub tier: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrg {
+    #[serde(default)]
+    pub name: Option<OrgName>,
+    #[serde(default)]
+    pub description: Option<Description>,
+    #[serde(default)]
+    pub tier: Option<String>,
+    #[serde(default)]
+    pub code: Option<OrgCode>,
+}
+
+fn parse_tier(app: &App, raw: &str) -> ServiceResult<Tier> {
+    Tier::parse(raw, &app.config.tiers).map_err(|e| ServiceError::field("tier", e.message))
+}
+
+/// The organization if the caller may see it at all; otherwise the same 404 as a missing one.
+fn visible(caller: &User, org: Option<Organization>) -> ServiceResult<Organization> {
+    org.filter(|o| caller.platform_admin || caller.org_id == Some(o.id))
+        .ok_or(ServiceError::NotFound)
+}
+
+pub async fn create(app: &App, caller: &User, req: CreateOrg) -> ServiceResult<Organization> {
+    let self_service = !caller.platform_admin;
+    if self_service {
+        if !app.config.allow_self_service_orgs {
+            return Err(ServiceError::Forbidden);
+        }
+        if req.tier.is_some() {
+            return Err(ServiceError::Forbidden);
+        }
+        if caller.org_id.is_some() {
+            return Err(ServiceError::MemberOfAnotherOrganization);
+        }
+    }
+    let tier = match &req.tier {
+        Some(t) => parse_tier(app, t)?,
+        None => parse_tier(
+            app,
+            app.config
+                .tiers
+                .first()
+                .map(String::as_str)
+                .unwrap_or("free"),
+        )?,
+    };
+    let now = Now::get().rfc3339();
+    let new = NewOrg {
+        id: OrgId::new(),
+        name: req.name,
+        code: req.code,
+        description: req
+            .description
+            .unwrap_or(Description::parse("").map_err(|e| ServiceError::Internal(e.message))?),
+        tier,
+        now,
+    };
+    app.store.create_org(&new, caller, self_service).await
+}
+
+pub async fn list(
+    app: &App,
+    caller: &User,
+    limit: i32,
+    cursor: Option<&str>,
+) -> ServiceResult<Page<Organization>> {
+    if caller.platform_admin {
+        return app.store.list_orgs(limit, cursor).await;
+    }
+    if cursor.is_some() {
+        // A member sees one organization at most: there is never a second page.
+        return Err(ServiceError::field("cursor", "is not a valid cursor"));
+    }
+    let items = match caller.org_id {
+        Some(id) => app.store.get_org(&id).await?.into_iter().collect(),
+        None => Vec::new(),
+    };
+    Ok(Page {
+        items,
+        next_cursor: None,
+    })
+}
+
+pub fn get(caller: &User, org: Option<Organization>) -> ServiceResult<Organization> {
+    visible(caller, org)
+}
+
+pub async fn update(
+    app: &App,
+    caller: &User,
+    org: Option<Organization>,
+    req: UpdateOrg,
+) -> ServiceResult<Organization> {
+    let org = visible(caller, org)?;
+    let authority = if caller.platform_admin {
+        Authority::PlatformAdmin
+    } else {
+        let role = caller.role_in(&org.id).ok_or(ServiceError::NotFound)?;
+        if !role.manages_org() || req.tier.is_some() || req.code.is_some() {
+            return Err(ServiceError::Forbidden);
+        }
+        Authority::OrgRole {
+            org: org.id,
+            roles: MANAGERS,
+        }
+    };
+    let changes = OrgChanges {
+        name: req.name,
+        description: req.description,
+        tier: req
+            .tier
+            .as_deref()
+            .map(|t| parse_tier(app, t))
+            .transpose()?,
+        code: req.code,
+    };
+    let now = Now::get().rfc3339();
+    app.store
+        .update_org(&org.id, &org.code, &changes, caller, &authority, &now)
+        .await
+}
+
+/// Deletes the organization once `confirm` repeats its code. It answers 404 at once and its
+/// code is free; members are detached within `budget`, and cleanup finishes a larger org.
+pub async fn delete(
+    app: &App,
+    caller: &User,
+    org: Option<Organization>,
+    confirm: Option<&str>,
+    budget: std::time::Duration,
+) -> ServiceResult<()> {
+    let org = visible(caller, org)?;
+    let authority = if caller.platform_admin {
+        Authority::PlatformAdmin
+    } else {
+        if caller.role_in(&org.id) != Some(OrgRole::Owner) {
+            return Err(ServiceError::Forbidden);
+        }
+        Authority::OrgRole {
+            org: org.id,
+            roles: OWNER,
+        }
+    };
+    let confirmed = confirm.is_some_and(|c| c.trim().eq_ignore_ascii_case(&org.code));
+    if !confirmed {
+        return Err(ServiceError::ConfirmationMismatch);
+    }
+    let now = Now::get().rfc3339();
+    app.store
+        .tombstone_org(&org, caller, &authority, &now)
+        .await?;
+    // The deletion has happened; detaching is follow-up work that cleanup also does, so a
+    // failure here is logged rather than reported as a failed delete.
+    match app
+        .store
+        .detach_members(&org.id, tokio::time::Instant::now() + budget)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => tracing::info!(org_id = %org.id, "organization deletion continues in cleanup"),
+        Err(e) => {
+            tracing::warn!(org_id = %org.id, error = %e, "detaching members failed; cleanup retries")
+        }
+    }
+    Ok(())
+}

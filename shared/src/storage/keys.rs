@@ -1,0 +1,68 @@
+//! Every key of the single table, and nothing else: the only place that knows key formats.
+//!
+//! | item              | pk                     | sk        | gsi1pk / gsi1sk                     | gsi2pk / gsi2sk    |
+//! |-------------------|------------------------|-----------|-------------------------------------|--------------------|
+//! | user              | `USER#<user_id>`       | `PROFILE` | `ORG#<org_id>#MEMBERS` / `USER#<id>` (sparse: members only) | `EMAIL#<email>` / `USER` |
+//! | email claim       | `EMAIL#<email>`        | `EMAIL`   |                                     |                    |
+//! | organization      | `ORG#<org_id>`         | `PROFILE` | `ORGS` / `<created_at>#<org_id>` (live) or `DELETING_ORGS` / same (being deleted) | |
+//! | org code claim    | `CODE#<CODE>`          | `CODE`    |                                     |                    |
+//! | session           | `SESSION#<session_id>` | `SESSION` |                                     |                    |
+//! | login throttle    | `THROTTLE#LOGIN#<email>` | `THROTTLE` |                                   |                    |
+
+use crate::domain::{Email, OrgCode, OrgId, UserId};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "gsi1";
+pub const GSI1PK: &str = "gsi1pk";
+pub const GSI1SK: &str = "gsi1sk";
+pub const GSI2: &str = "gsi2";
+pub const GSI2PK: &str = "gsi2pk";
+pub const GSI2SK: &str = "gsi2sk";
+pub const TTL: &str = "ttl";
+
+pub const PROFILE: &str = "PROFILE";
+
+pub fn user_pk(id: &UserId) -> String {
+    format!("USER#{id}")
+}
+
+pub fn email_pk(email: &Email) -> String {
+    format!("EMAIL#{email}")
+}
+pub const EMAIL_SK: &str = "EMAIL";
+pub const EMAIL_LOOKUP_SK: &str = "USER";
+
+pub fn org_pk(id: &OrgId) -> String {
+    format!("ORG#{id}")
+}
+
+pub fn org_members_pk(id: &OrgId) -> String {
+    format!("ORG#{id}#MEMBERS")
+}
+
+pub fn member_sk(id: &UserId) -> String {
+    format!("USER#{id}")
+}
+
+pub const ORGS_LIST: &str = "ORGS";
+pub const DELETING_ORGS: &str = "DELETING_ORGS";
+
+pub fn org_list_sk(created_at: &str, id: &OrgId) -> String {
+    format!("{created_at}#{id}")
+}
+
+pub fn code_pk(code: &OrgCode) -> String {
+    format!("CODE#{code}")
+}
+pub const CODE_SK: &str = "CODE";
+
+pub fn session_pk(session_id: &str) -> String {
+    format!("SESSION#{session_id}")
+}
+pub const SESSION_SK: &str = "SESSION";
+
+pub fn login_throttle_pk(email: &Email) -> String {
+    format!("THROTTLE#LOGIN#{email}")
+}
+pub const THROTTLE_SK: &str = "THROTTLE";

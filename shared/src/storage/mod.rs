@@ -1,0 +1,108 @@
+//! The single-table mapping. Only this module knows key formats; services call the
+//! operations below and get domain records or typed `ServiceError`s back.
+
+pub mod cursor;
+mod errors;
+mod items;
+pub mod keys;
+mod orgs;
+mod sessions;
+pub mod table;
+mod throttle;
+mod users;
+
+pub use errors::sdk_error;
+pub use orgs::{NewOrg, OrgChanges};
+pub use sessions::Session;
+pub use throttle::LoginThrottle;
+
+use crate::domain::{OrgId, OrgRole, User};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
+use std::collections::HashMap;
+
+#[derive(Clone)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+/// What the caller must still be at the moment of a write: checked by a ConditionCheck on
+/// the caller's own item inside the same transaction, not only by the earlier read.
+#[derive(Debug, Clone)]
+pub enum Authority {
+    PlatformAdmin,
+    OrgRole {
+        org: OrgId,
+        roles: &'static [OrgRole],
+    },
+    /// Signed in with these credentials still valid (no role needed).
+    SignedIn,
+}
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Store {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn key(pk: String, sk: &str) -> HashMap<String, AttributeValue> {
+        HashMap::from([(keys::PK.to_string(), s(pk)), (keys::SK.to_string(), s(sk))])
+    }
+
+    /// The ConditionCheck that re-asserts `caller` holds `authority` at write time.
+    pub(crate) fn authority_check(
+        &self,
+        caller: &User,
+        authority: &Authority,
+    ) -> Result<TransactWriteItem, crate::error::ServiceError> {
+        let mut values = HashMap::from([(":ver".to_string(), n(caller.token_version))]);
+        let mut names = HashMap::new();
+        let condition = match authority {
+            Authority::SignedIn => "token_version = :ver".to_string(),
+            Authority::PlatformAdmin => {
+                values.insert(":yes".into(), AttributeValue::Bool(true));
+                "token_version = :ver AND platform_admin = :yes".to_string()
+            }
+            Authority::OrgRole { org, roles } => {
+                values.insert(":org".into(), s(org.to_string()));
+                names.insert("#role".to_string(), "role".to_string());
+                let mut placeholders = Vec::new();
+                for (i, role) in roles.iter().enumerate() {
+                    values.insert(format!(":r{i}"), s(role.as_str()));
+                    placeholders.push(format!(":r{i}"));
+                }
+                format!(
+                    "token_version = :ver AND org_id = :org AND #role IN ({})",
+                    placeholders.join(", ")
+                )
+            }
+        };
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::user_pk(&caller.id), keys::PROFILE)))
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
+            .build()?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+}

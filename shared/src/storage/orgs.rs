@@ -1,0 +1,349 @@
+//! Organizations and their unique code claims.
+
+use super::items::{ClaimItem, OrgItem, UserItem};
+use super::{Authority, Store, cursor, errors, keys, s};
+use crate::domain::{
+    Description, OrgCode, OrgId, OrgName, OrgRole, Organization, Page, Tier, User,
+};
+use crate::error::{ServiceError, ServiceResult};
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
+use futures_util::{StreamExt, stream};
+
+pub struct NewOrg {
+    pub id: OrgId,
+    pub name: OrgName,
+    pub code: OrgCode,
+    pub description: Description,
+    pub tier: Tier,
+    pub now: String,
+}
+
+/// The fields a PATCH may change; `None` keeps the current value.
+#[derive(Default)]
+pub struct OrgChanges {
+    pub name: Option<OrgName>,
+    pub description: Option<Description>,
+    pub tier: Option<Tier>,
+    pub code: Option<OrgCode>,
+}
+
+impl From<OrgItem> for Organization {
+    fn from(item: OrgItem) -> Self {
+        Organization {
+            id: item.id,
+            name: item.name,
+            code: item.code,
+            description: item.description,
+            tier: item.tier,
+            owner_id: item.owner_id,
+            member_count: item.member_count,
+            created_at: item.created_at,
+            updated_at: item.updated_at,
+        }
+    }
+}
+
+const ORG_LIST_ATTRS: [&str; 4] = [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK];
+
+impl Store {
+    /// Creates the organization and claims its code in one transaction. With `owner`, the
+    /// caller becomes its owner in the same transaction (self-service); otherwise the caller
+    /// must still be a platform admin.
+    pub async fn create_org(
+        &self,
+        org: &NewOrg,
+        caller: &User,
+        owner: bool,
+    ) -> ServiceResult<Organization> {
+        let item = OrgItem {
+            pk: keys::org_pk(&org.id),
+            sk: keys::PROFILE.into(),
+            id: org.id,
+            name: org.name.to_string(),
+            code: org.code.to_string(),
+            description: org.description.to_string(),
+            tier: org.tier.as_ref().to_string(),
+            owner_id: owner.then_some(caller.id),
+            member_count: u64::from(owner),
+            created_at: org.now.clone(),
+            updated_at: org.now.clone(),
+            deleted_at: None,
+            gsi1pk: keys::ORGS_LIST.into(),
+            gsi1sk: keys::org_list_sk(&org.now, &org.id),
+        };
+        let claim = ClaimItem {
+            pk: keys::code_pk(&org.code),
+            sk: keys::CODE_SK.into(),
+            owner: org.id.to_string(),
+        };
+        let caller_item = if owner {
+            self.join_org_update(caller, &org.id, OrgRole::Owner, &org.now)?
+        } else {
+            self.authority_check(caller, &Authority::PlatformAdmin)?
+        };
+        let items = vec![
+            caller_item,
+            self.put_new(serde_dynamo::to_item(claim)?)?,
+            self.put_new(serde_dynamo::to_item(item.clone())?)?,
+        ];
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|e| {
+                errors::transaction_error(e, |i| match i {
+                    0 if owner => ServiceError::MemberOfAnotherOrganization,
+                    0 => ServiceError::Forbidden,
+                    1 => ServiceError::CodeTaken,
+                    _ => ServiceError::Conflict,
+                })
+            })?;
+        Ok(item.into())
+    }
+
+    /// A live organization (one being deleted answers `None`).
+    pub async fn get_org(&self, id: &OrgId) -> ServiceResult<Option<Organization>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::org_pk(id), keys::PROFILE)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(super::sdk_error)?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let item: OrgItem = serde_dynamo::from_item(item)?;
+        Ok(item.deleted_at.is_none().then(|| item.into()))
+    }
+
+    /// Every live organization, newest first.
+    pub async fn list_orgs(
+        &self,
+        limit: i32,
+        cursor_raw: Option<&str>,
+    ) -> ServiceResult<Page<Organization>> {
+        let start = cursor_raw
+            .map(|c| cursor::decode(c, &ORG_LIST_ATTRS, (keys::GSI1PK, keys::ORGS_LIST)))
+            .transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(keys::ORGS_LIST))
+            .scan_index_forward(false)
+            .limit(limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(super::sdk_error)?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| serde_dynamo::from_item::<_, OrgItem>(i).map(Organization::from))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor::encode);
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Applies `changes` to a live organization whose code is still `current_code`; moving to a
+    /// new code releases the old claim and takes the new one in the same transaction.
+    pub async fn update_org(
+        &self,
+        id: &OrgId,
+        current_code: &str,
+        changes: &OrgChanges,
+        caller: &User,
+        authority: &Authority,
+        now: &str,
+    ) -> ServiceResult<Organization> {
+        let mut sets = vec!["updated_at = :now".to_string()];
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::org_pk(id), keys::PROFILE)))
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(deleted_at) AND code = :old_code",
+            )
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":old_code", s(current_code));
+        if let Some(name) = &changes.name {
+            sets.push("#name = :name".into());
+            update = update
+                .expression_attribute_names("#name", "name")
+                .expression_attribute_values(":name", s(name.as_ref()));
+        }
+        if let Some(description) = &changes.description {
+            sets.push("description = :description".into());
+            update = update.expression_attribute_values(":description", s(description.as_ref()));
+        }
+        if let Some(tier) = &changes.tier {
+            sets.push("tier = :tier".into());
+            update = update.expression_attribute_values(":tier", s(tier.as_ref()));
+        }
+        let new_code = changes.code.as_ref().filter(|c| c.as_ref() != current_code);
+        if let Some(code) = new_code {
+            sets.push("code = :code".into());
+            update = update.expression_attribute_values(":code", s(code.as_ref()));
+        }
+        let update = update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .build()?;
+        let mut items = vec![
+            self.authority_check(caller, authority)?,
+            TransactWriteItem::builder().update(update).build(),
+        ];
+        if let Some(code) = new_code {
+            let claim = ClaimItem {
+                pk: keys::code_pk(code),
+                sk: keys::CODE_SK.into(),
+                owner: id.to_string(),
+            };
+            items.push(self.put_new(serde_dynamo::to_item(claim)?)?);
+            items.push(self.release_code(current_code, id)?);
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|e| {
+                errors::transaction_error(e, |i| match i {
+                    0 => ServiceError::Forbidden,
+                    1 => ServiceError::Conflict,
+                    2 => ServiceError::CodeTaken,
+                    _ => ServiceError::Conflict,
+                })
+            })?;
+        self.get_org(id).await?.ok_or(ServiceError::NotFound)
+    }
+
+    fn release_code(&self, code: &str, org: &OrgId) -> ServiceResult<TransactWriteItem> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(format!("CODE#{code}"), keys::CODE_SK)))
+            .condition_expression("#owner = :org")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":org", s(org.to_string()))
+            .build()?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Deletes an organization as far as every reader is concerned: the org item becomes a
+    /// tombstone (404 everywhere, listed only for cleanup) and its code is free again, in one
+    /// transaction. Members are detached afterwards by `detach_members`.
+    pub async fn tombstone_org(
+        &self,
+        org: &Organization,
+        caller: &User,
+        authority: &Authority,
+        now: &str,
+    ) -> ServiceResult<()> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::org_pk(&org.id), keys::PROFILE)))
+            .update_expression("SET deleted_at = :now, updated_at = :now, gsi1pk = :deleting")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":deleting", s(keys::DELETING_ORGS))
+            .build()?;
+        let items = vec![
+            self.authority_check(caller, authority)?,
+            TransactWriteItem::builder().update(update).build(),
+            self.release_code(&org.code, &org.id)?,
+        ];
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                errors::transaction_error(e, |i| match i {
+                    0 => ServiceError::Forbidden,
+                    1 => ServiceError::NotFound,
+                    _ => ServiceError::Conflict,
+                })
+            })
+    }
+
+    /// Detaches members of a deleted organization, a page at a time, until none are left
+    /// (then removes the tombstone and returns true) or `deadline` passes (returns false;
+    /// cleanup carries on from where it stopped).
+    pub async fn detach_members(
+        &self,
+        org: &OrgId,
+        deadline: tokio::time::Instant,
+    ) -> ServiceResult<bool> {
+        loop {
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI1)
+                .key_condition_expression("gsi1pk = :pk")
+                .expression_attribute_values(":pk", s(keys::org_members_pk(org)))
+                .limit(100)
+                .send()
+                .await
+                .map_err(super::sdk_error)?;
+            let members = out
+                .items
+                .unwrap_or_default()
+                .into_iter()
+                .map(serde_dynamo::from_item::<_, UserItem>)
+                .collect::<Result<Vec<_>, _>>()?;
+            if members.is_empty() {
+                break;
+            }
+            let results: Vec<ServiceResult<()>> = stream::iter(members)
+                .map(|m| self.detach_member(org, m))
+                .buffer_unordered(8)
+                .collect()
+                .await;
+            results.into_iter().collect::<ServiceResult<Vec<()>>>()?;
+        }
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::org_pk(org), keys::PROFILE)))
+            .condition_expression("attribute_exists(deleted_at)")
+            .send()
+            .await
+            .map(|_| true)
+            .or_else(|e| {
+                if errors::is_condition_failure(&e) {
+                    Ok(true)
+                } else {
+                    Err(super::sdk_error(e))
+                }
+            })
+    }
+
+    async fn detach_member(&self, org: &OrgId, member: UserItem) -> ServiceResult<()> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(member.pk, keys::PROFILE)))
+            .update_expression("REMOVE org_id, #role, joined_at, gsi1pk, gsi1sk")
+            .condition_expression("org_id = :org")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":org", s(org.to_string()))
+            .send()
+            .await;
+        match out {
+            // Already detached or moved on: nothing to do.
+            Err(e) if !errors::is_condition_failure(&e) => Err(super::sdk_error(e)),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Refresh sessions: one item per session, holding only the SHA-256 of the current refresh
+//! secret. Rotation replaces the hash under a condition on the old one, so a secret works once.
+
+use super::items::SessionItem;
+use super::{Authority, Store, errors, keys, s};
+use crate::domain::{User, UserId};
+use crate::error::{ServiceError, ServiceResult};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub user_id: UserId,
+    pub token_hash: String,
+    pub token_version: u64,
+    pub expires_at: i64,
+}
+
+impl Store {
+    pub async fn put_session(&self, session: &Session, created_at: &str) -> ServiceResult<()> {
+        let item = SessionItem {
+            pk: keys::session_pk(&session.id),
+            sk: keys::SESSION_SK.into(),
+            user_id: session.user_id,
+            token_hash: session.token_hash.clone(),
+            token_version: session.token_version,
+            created_at: created_at.into(),
+            expires_at: session.expires_at,
+            ttl: session.expires_at,
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(super::sdk_error)?;
+        Ok(())
+    }
+
+    pub async fn get_session(&self, id: &str) -> ServiceResult<Option<Session>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::session_pk(id), keys::SESSION_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(super::sdk_error)?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let item: SessionItem = serde_dynamo::from_item(item)?;
+        Ok(Some(Session {
+            id: id.to_string(),
+            user_id: item.user_id,
+            token_hash: item.token_hash,
+            token_version: item.token_version,
+            expires_at: item.expires_at,
+        }))
+    }
+
+    /// Swaps the session's secret hash from `old_hash` to `new_hash`, provided the user's
+    /// credentials are still those the session was issued under. A lost race means the old
+    /// secret was already used: `Unauthorized`.
+    pub async fn rotate_session(
+        &self,
+        session: &Session,
+        user: &User,
+        new_hash: &str,
+    ) -> ServiceResult<()> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(
+                keys::session_pk(&session.id),
+                keys::SESSION_SK,
+            )))
+            .update_expression("SET token_hash = :new")
+            .condition_expression("token_hash = :old")
+            .expression_attribute_values(":new", s(new_hash))
+            .expression_attribute_values(":old", s(&session.token_hash))
+            .build()?;
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            self.authority_check(user, &Authority::SignedIn)?,
+        ];
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| errors::transaction_error(e, |_| ServiceError::Unauthorized))
+    }
+
+    /// Deletes a session if `token_hash` is still its current secret; returns whether it did.
+    pub async fn delete_session(&self, id: &str, token_hash: &str) -> ServiceResult<bool> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::session_pk(id), keys::SESSION_SK)))
+            .condition_expression("token_hash = :h")
+            .expression_attribute_values(":h", s(token_hash))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if errors::is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(super::sdk_error(e)),
+        }
+    }
+}
