@@ -1,0 +1,240 @@
+//! The `spawn_app` of Roster's end-to-end tests: each `TestApp` has its own table in the
+//! local emulator (from `AWS_ENDPOINT_URL`, started by scripts/test), the real AWS SDK, and
+//! calls functions through their `lambda_http` handlers.
+#![allow(dead_code)]
+
+use lambda_http::http::{Method, Request as HttpRequest, header};
+use lambda_http::{Body, Request};
+use roster::App;
+use roster::auth::password;
+use roster::clock::Now;
+use roster::config::Config;
+use roster::domain::{Email, OrgId, OrgRole, Password, User, UserId};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub app: Arc<App>,
+    pub dynamo: aws_sdk_dynamodb::Client,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: lambda_http::http::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+/// A signed-in test user.
+#[derive(Clone)]
+pub struct Actor {
+    pub user: User,
+    pub token: String,
+    pub refresh: String,
+}
+
+pub fn env_or_fail(name: &str) -> String {
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run the tests with scripts/test"))
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A fresh table per test keeps tests independent (and moto's per-transaction table
+    /// copy cheap).
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        env_or_fail("AWS_ENDPOINT_URL");
+        let table = format!("roster-test-{}", uuid::Uuid::new_v4().simple());
+        let key = roster::auth::TokenKeys::generate_seed();
+        let mut config = Config::from_lookup(|name| match name {
+            "TABLE_NAME" => Some(table.clone()),
+            "JWT_SIGNING_KEY" => Some(key.clone()),
+            _ => None,
+        })
+        .expect("test config");
+        tweak(&mut config);
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let app = App::new(config, &aws).expect("app");
+        app.store
+            .create_table_if_missing()
+            .await
+            .expect("create table");
+        TestApp {
+            dynamo: aws_sdk_dynamodb::Client::new(&aws),
+            app,
+        }
+    }
+
+    /// Sends a request to whichever function serves its route.
+    pub async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let raw = body.map(|b| b.to_string());
+        self.call_raw(method, uri, token, raw.as_deref()).await
+    }
+
+    pub async fn call_raw(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Reply {
+        let mut builder = HttpRequest::builder()
+            .method(Method::from_bytes(method.as_bytes()).expect("method"))
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(t) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let body = body
+            .map(|b| Body::from(b.to_string()))
+            .unwrap_or(Body::Empty);
+        let req: Request = builder.body(body).expect("request");
+        self.dispatch(req).await
+    }
+
+    pub async fn dispatch(&self, req: Request) -> Reply {
+        let path = req.uri().path().to_string();
+        let res = if function_for(&path) == "auth" {
+            roster::http::auth_routes::handle(&self.app, req).await
+        } else {
+            roster::http::orgs_routes::handle(&self.app, req).await
+        };
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = match res.body() {
+            Body::Text(t) => serde_json::from_str(t).unwrap_or(Value::String(t.clone())),
+            Body::Binary(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Creates an account directly in storage (as an operator or admin would).
+    pub async fn create_user(
+        &self,
+        email: &str,
+        org: Option<(OrgId, OrgRole)>,
+        platform_admin: bool,
+    ) -> User {
+        let now = Now::get().rfc3339();
+        let user = User {
+            id: UserId::new(),
+            email: Email::parse(email).expect("email"),
+            name: "Test User".into(),
+            org_id: org.map(|o| o.0),
+            role: org.map(|o| o.1),
+            platform_admin,
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            joined_at: org.map(|_| now),
+            password_hash: password::hash(&Password::parse(PASSWORD).expect("pw")).expect("hash"),
+            token_version: 0,
+        };
+        self.app
+            .store
+            .create_user(&user, None)
+            .await
+            .expect("create user");
+        user
+    }
+
+    pub async fn login(&self, email: &str) -> Actor {
+        let r = self
+            .call(
+                "POST",
+                "/auth/login",
+                None,
+                Some(json!({"email": email, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "login {email}: {}", r.body);
+        let user = self
+            .app
+            .store
+            .get_user(&UserId::parse(r.body["user"]["id"].as_str().unwrap()).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        Actor {
+            user,
+            token: r.body["access_token"].as_str().unwrap().to_string(),
+            refresh: r.body["refresh_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    pub async fn platform_admin(&self) -> Actor {
+        let email = unique_email("root");
+        self.create_user(&email, None, true).await;
+        self.login(&email).await
+    }
+
+    pub async fn user_without_org(&self) -> Actor {
+        let email = unique_email("solo");
+        self.create_user(&email, None, false).await;
+        self.login(&email).await
+    }
+
+    /// An organization created by a fresh self-service owner; returns (org id, owner).
+    pub async fn org_with_owner(&self) -> (OrgId, Actor) {
+        let owner = self.user_without_org().await;
+        let r = self
+            .call(
+                "POST",
+                "/orgs",
+                Some(&owner.token),
+                Some(json!({"name": "Acme", "code": unique_code()})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "create org: {}", r.body);
+        let id = OrgId::parse(r.body["id"].as_str().unwrap()).unwrap();
+        (id, owner)
+    }
+
+    pub async fn member_of(&self, org: OrgId, role: OrgRole) -> Actor {
+        let email = unique_email(role.as_str());
+        self.create_user(&email, Some((org, role)), false).await;
+        self.login(&email).await
+    }
+}
+
+/// Which function serves `path` (by the functions' own route tables).
+pub fn function_for(path: &str) -> &'static str {
+    let auth = roster::http::auth_routes::ROUTES
+        .iter()
+        .any(|r| roster::http::router::resolve(std::slice::from_ref(r), r.method, path).is_ok());
+    if auth { "auth" } else { "orgs" }
+}
+
+pub fn unique_email(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}@example.com",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
+
+pub fn unique_code() -> String {
+    format!(
+        "C{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase()
+    )
+}

@@ -1,0 +1,485 @@
+//! Organizations end to end: every route for every kind of caller, code uniqueness (also
+//! under a race), self-service, updates and deletion.
+
+mod common;
+
+use common::{TestApp, unique_code};
+use roster::domain::OrgRole;
+use serde_json::json;
+
+#[tokio::test]
+async fn every_org_route_answers_each_role_as_designed() {
+    let t = TestApp::spawn().await;
+    let root = t.platform_admin().await;
+    let (org, owner) = t.org_with_owner().await;
+    let admin = t.member_of(org, OrgRole::Admin).await;
+    let member = t.member_of(org, OrgRole::Member).await;
+    let (_other, other_owner) = t.org_with_owner().await;
+    let other_admin = t.member_of(_other, OrgRole::Admin).await;
+    let code = t.app.store.get_org(&org).await.unwrap().unwrap().code;
+    let bad = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln";
+    let path = format!("/orgs/{org}");
+
+    // (caller, token) pairs in a fixed order; None = anonymous.
+    let callers: Vec<(&str, Option<&str>)> = vec![
+        ("anonymous", None),
+        ("bad token", Some(bad)),
+        ("member", Some(&member.token)),
+        ("admin", Some(&admin.token)),
+        ("owner", Some(&owner.token)),
+        ("other org admin", Some(&other_admin.token)),
+        ("platform admin", Some(&root.token)),
+    ];
+    let expect = |route: &str, want: [u16; 7]| (route.to_string(), want);
+    let cases = vec![
+        (
+            expect("GET /orgs", [401, 401, 200, 200, 200, 200, 200]),
+            "GET",
+            "/orgs".to_string(),
+            None,
+        ),
+        (
+            expect("GET /orgs/{id}", [401, 401, 200, 200, 200, 404, 200]),
+            "GET",
+            path.clone(),
+            None,
+        ),
+        (
+            expect("PATCH /orgs/{id} name", [401, 401, 403, 200, 200, 404, 200]),
+            "PATCH",
+            path.clone(),
+            Some(json!({"name": "Renamed", "description": "new words"})),
+        ),
+        (
+            expect("PATCH /orgs/{id} tier", [401, 401, 403, 403, 403, 404, 200]),
+            "PATCH",
+            path.clone(),
+            Some(json!({"tier": "pro"})),
+        ),
+        (
+            expect(
+                "DELETE /orgs/{id} (admin may not)",
+                [401, 401, 403, 403, 0, 404, 0],
+            ),
+            "DELETE",
+            format!("{path}?confirm={code}"),
+            None,
+        ),
+        (
+            expect(
+                "POST /orgs (already in an org)",
+                [401, 401, 409, 409, 409, 409, 201],
+            ),
+            "POST",
+            "/orgs".to_string(),
+            Some(json!({"name": "Another", "code": unique_code()})),
+        ),
+    ];
+    let mut table = String::from(
+        "route | anonymous | bad token | member | admin | owner | other org admin | platform admin\n",
+    );
+    for ((route, want), method, uri, body) in cases {
+        let mut row = route.clone();
+        for (i, (who, token)) in callers.iter().enumerate() {
+            if want[i] == 0 {
+                row.push_str(" | (below)");
+                continue;
+            }
+            // A fresh code per call so only the caller decides the outcome.
+            let body = body.clone().map(|mut b| {
+                if b.get("code").is_some() {
+                    b["code"] = json!(unique_code());
+                }
+                b
+            });
+            let r = t.call(method, &uri, *token, body).await;
+            assert_eq!(r.status, want[i], "{route} as {who}: {}", r.body);
+            assert!(r.status < 400 || r.headers["content-type"] == "application/problem+json");
+            row.push_str(&format!(" | {}", r.status));
+        }
+        table.push_str(&row);
+        table.push('\n');
+    }
+    println!("{table}");
+
+    // A member lists only their own organization.
+    let r = t.call("GET", "/orgs", Some(&member.token), None).await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(r.body["items"][0]["id"], org.to_string());
+    assert_eq!(r.body["items"][0]["name"], "Renamed");
+    assert_eq!(r.body["items"][0]["tier"], "pro");
+
+    // Owners delete their own organization; platform admins delete any.
+    let r = t
+        .call(
+            "DELETE",
+            &format!("{path}?confirm={code}"),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let other_code = t.app.store.get_org(&_other).await.unwrap().unwrap().code;
+    let r = t
+        .call(
+            "DELETE",
+            &format!("/orgs/{_other}?confirm={other_code}"),
+            Some(&root.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    drop(other_owner);
+}
+
+#[tokio::test]
+async fn duplicate_codes_are_refused_case_insensitively() {
+    let t = TestApp::spawn().await;
+    let root = t.platform_admin().await;
+    let code = unique_code();
+    let r = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&root.token),
+            Some(json!({"name": "One", "code": code.to_lowercase()})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["code"], code, "codes are stored upper case");
+    assert_eq!(r.body["tier"], "free");
+    assert_eq!(r.body["owner_id"], serde_json::Value::Null);
+    let r = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&root.token),
+            Some(json!({"name": "Two", "code": code})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "code_taken"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn two_concurrent_creates_with_one_code_exactly_one_wins() {
+    let t = TestApp::spawn().await;
+    let a = t.user_without_org().await;
+    let b = t.user_without_org().await;
+    let code = unique_code();
+    for round in 0..3 {
+        let code = format!("{code}{round}");
+        let body = json!({"name": "Race", "code": code});
+        let (ra, rb) = tokio::join!(
+            t.call("POST", "/orgs", Some(&a.token), Some(body.clone())),
+            t.call("POST", "/orgs", Some(&b.token), Some(body.clone()))
+        );
+        let mut statuses = [ra.status, rb.status];
+        statuses.sort();
+        if round == 0 {
+            assert_eq!(statuses, [201, 409], "{} / {}", ra.body, rb.body);
+            let loser = if ra.status == 409 { &ra } else { &rb };
+            assert_eq!(loser.code(), "code_taken");
+        } else {
+            // The winner of round 0 already owns an org; the other one is still free.
+            assert!(
+                statuses.iter().all(|s| *s == 201 || *s == 409),
+                "{statuses:?}"
+            );
+            assert!(statuses.iter().filter(|s| **s == 201).count() <= 1);
+        }
+    }
+    // Exactly one organization holds the code.
+    let root = t.platform_admin().await;
+    let r = t
+        .call("GET", "/orgs?limit=100", Some(&root.token), None)
+        .await;
+    let held: Vec<_> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["code"] == format!("{code}0"))
+        .collect();
+    assert_eq!(held.len(), 1);
+}
+
+#[tokio::test]
+async fn self_service_makes_the_creator_owner_and_can_be_turned_off() {
+    let t = TestApp::spawn().await;
+    let solo = t.user_without_org().await;
+    let r = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&solo.token),
+            Some(json!({"name": "Mine", "code": unique_code(), "description": "d"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["owner_id"], solo.user.id.to_string());
+    assert_eq!(r.body["member_count"], 1);
+    let me = t.call("GET", "/me", Some(&solo.token), None).await;
+    assert_eq!(me.body["role"], "owner");
+    assert_eq!(me.body["org_id"], r.body["id"]);
+    assert!(me.body.get("password_hash").is_none());
+
+    // Self-service callers may not pick a tier.
+    let other = t.user_without_org().await;
+    let r = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&other.token),
+            Some(json!({"name": "X", "code": unique_code(), "tier": "pro"})),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    let closed = TestApp::spawn_with(|c| c.allow_self_service_orgs = false).await;
+    let solo = closed.user_without_org().await;
+    let r = closed
+        .call(
+            "POST",
+            "/orgs",
+            Some(&solo.token),
+            Some(json!({"name": "Mine", "code": unique_code()})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    let root = closed.platform_admin().await;
+    let r = closed
+        .call(
+            "POST",
+            "/orgs",
+            Some(&root.token),
+            Some(json!({"name": "Theirs", "code": unique_code(), "tier": "enterprise"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["tier"], "enterprise");
+}
+
+#[tokio::test]
+async fn org_fields_are_validated() {
+    let t = TestApp::spawn().await;
+    let root = t.platform_admin().await;
+    for (body, field) in [
+        (json!({"name": "", "code": unique_code()}), "name"),
+        (
+            json!({"name": "x".repeat(101), "code": unique_code()}),
+            "name",
+        ),
+        (json!({"name": "Ok", "code": "a"}), "code"),
+        (json!({"name": "Ok", "code": "AC ME"}), "code"),
+        (json!({"name": "Ok", "code": "ACME'; DROP TABLE"}), "code"),
+        (
+            json!({"name": "Ok", "code": unique_code(), "description": "d".repeat(1001)}),
+            "description",
+        ),
+        (
+            json!({"name": "Ok", "code": unique_code(), "tier": "platinum"}),
+            "tier",
+        ),
+        (json!({"name": 5, "code": unique_code()}), "name"),
+    ] {
+        let r = t
+            .call("POST", "/orgs", Some(&root.token), Some(body.clone()))
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (400, "validation_failed"),
+            "{body}: {}",
+            r.body
+        );
+        assert_eq!(r.body["errors"][0]["field"], field, "{}", r.body);
+    }
+    // Missing required fields.
+    let r = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&root.token),
+            Some(json!({"name": "NoCode"})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    // Expression-like strings are stored as data.
+    let name = "#name = :v OR attribute_exists(pk) -- <script>";
+    let r = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&root.token),
+            Some(json!({"name": name, "code": unique_code()})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["name"], name);
+}
+
+#[tokio::test]
+async fn listing_pages_with_cursors_and_refuses_tampered_ones() {
+    let t = TestApp::spawn().await;
+    let root = t.platform_admin().await;
+    let mut created = Vec::new();
+    for i in 0..7 {
+        let r = t
+            .call(
+                "POST",
+                "/orgs",
+                Some(&root.token),
+                Some(json!({"name": format!("Org {i}"), "code": unique_code()})),
+            )
+            .await;
+        created.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let uri = match &cursor {
+            Some(c) => format!("/orgs?limit=3&cursor={c}"),
+            None => "/orgs?limit=3".to_string(),
+        };
+        let r = t.call("GET", &uri, Some(&root.token), None).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let items = r.body["items"].as_array().unwrap();
+        assert!(items.len() <= 3);
+        seen.extend(items.iter().map(|o| o["id"].as_str().unwrap().to_string()));
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    created.reverse(); // newest first
+    assert_eq!(seen, created);
+
+    for bad in ["garbage", "eyJwayI6IlVTRVIjeCJ9", "%%%"] {
+        let r = t
+            .call(
+                "GET",
+                &format!("/orgs?cursor={bad}"),
+                Some(&root.token),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (400, "validation_failed"),
+            "{bad}: {}",
+            r.body
+        );
+    }
+    for bad in ["0", "101", "ten"] {
+        let r = t
+            .call(
+                "GET",
+                &format!("/orgs?limit={bad}"),
+                Some(&root.token),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 400, "limit {bad}");
+    }
+}
+
+#[tokio::test]
+async fn code_changes_free_the_old_code_and_deletion_frees_it_too() {
+    let t = TestApp::spawn().await;
+    let root = t.platform_admin().await;
+    let (org, owner) = t.org_with_owner().await;
+    let member = t.member_of(org, OrgRole::Member).await;
+    let old = t.app.store.get_org(&org).await.unwrap().unwrap().code;
+    let new = unique_code();
+    let r = t
+        .call(
+            "PATCH",
+            &format!("/orgs/{org}"),
+            Some(&root.token),
+            Some(json!({"code": new})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (200, Some(new.as_str())),
+        "{}",
+        r.body
+    );
+    // The old code is free, the new one taken.
+    let r = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&root.token),
+            Some(json!({"name": "Reuse", "code": old})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&root.token),
+            Some(json!({"name": "Clash", "code": new})),
+        )
+        .await;
+    assert_eq!(r.code(), "code_taken");
+
+    // Delete needs the confirmation.
+    let r = t
+        .call("DELETE", &format!("/orgs/{org}"), Some(&owner.token), None)
+        .await;
+    assert_eq!((r.status, r.code()), (400, "validation_failed"));
+    let r = t
+        .call(
+            "DELETE",
+            &format!("/orgs/{org}?confirm=WRONG"),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = t
+        .call(
+            "DELETE",
+            &format!("/orgs/{org}?confirm={}", new.to_lowercase()),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+
+    // Gone at once, code free, members detached.
+    assert_eq!(
+        t.call("GET", &format!("/orgs/{org}"), Some(&root.token), None)
+            .await
+            .status,
+        404
+    );
+    let me = t.call("GET", "/me", Some(&member.token), None).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["org_id"], serde_json::Value::Null, "{}", me.body);
+    let me = t.call("GET", "/me", Some(&owner.token), None).await;
+    assert_eq!(me.body["role"], serde_json::Value::Null);
+    let r = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&root.token),
+            Some(json!({"name": "Again", "code": new})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // The former owner may start a new organization.
+    let r = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&owner.token),
+            Some(json!({"name": "Fresh", "code": unique_code()})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = t
+        .call("GET", "/orgs/not-a-uuid", Some(&root.token), None)
+        .await;
+    assert_eq!(r.status, 404);
+}
