@@ -1,0 +1,81 @@
+//! One list of routes: template.yaml's HttpApi events, the local router in Cargo.toml and
+//! each function's own route table must be the same set of (function, method, path).
+
+use std::collections::BTreeSet;
+
+type Routes = BTreeSet<(String, String, String)>;
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// (binary, method, path) of every HttpApi event, per top-level resource of template.yaml.
+fn template_routes() -> Routes {
+    let text = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
+    let mut routes = Routes::new();
+    let mut blocks: Vec<Vec<&str>> = Vec::new();
+    for line in text.lines() {
+        let top_level_resource = line.starts_with("  ") && !line.starts_with("   ") && line.trim_end().ends_with(':');
+        if top_level_resource || blocks.is_empty() {
+            blocks.push(Vec::new());
+        }
+        if let Some(b) = blocks.last_mut() {
+            b.push(line.trim());
+        }
+    }
+    for block in blocks {
+        let Some(binary) = block.iter().find_map(|l| l.strip_prefix("Binary: ")) else { continue };
+        let mut method = None;
+        for line in &block {
+            if let Some(m) = line.strip_prefix("Method: ") {
+                method = Some(m.trim_matches('"').to_uppercase());
+            } else if let Some(p) = line.strip_prefix("Path: ") {
+                let m = method.take().expect("Method before Path in each event");
+                routes.insert((binary.to_string(), m, p.trim_matches('"').to_string()));
+            }
+        }
+    }
+    routes
+}
+
+fn local_router_routes() -> Routes {
+    let text = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
+    let doc: toml::Value = toml::from_str(&text).expect("Cargo.toml parses");
+    let router = doc["workspace"]["metadata"]["lambda"]["watch"]["router"].as_array().expect("router");
+    let mut routes = Routes::new();
+    for r in router {
+        let function = r["function"].as_str().unwrap();
+        for m in r["methods"].as_array().expect("methods listed") {
+            routes.insert((function.to_string(), m.as_str().unwrap().to_string(), r["path"].as_str().unwrap().to_string()));
+        }
+    }
+    routes
+}
+
+fn function_routes() -> Routes {
+    let mut routes = Routes::new();
+    for r in roster::http::auth_routes::ROUTES {
+        routes.insert(("auth".into(), r.method.into(), r.path.into()));
+    }
+    for r in roster::http::orgs_routes::ROUTES {
+        routes.insert(("orgs".into(), r.method.into(), r.path.into()));
+    }
+    routes
+}
+
+fn differences(a: &Routes, a_name: &str, b: &Routes, b_name: &str) -> Vec<String> {
+    let mut out: Vec<String> = a.difference(b).map(|r| format!("{r:?} in {a_name} but not in {b_name}")).collect();
+    out.extend(b.difference(a).map(|r| format!("{r:?} in {b_name} but not in {a_name}")));
+    out
+}
+
+#[test]
+fn template_local_router_and_functions_agree() {
+    let template = template_routes();
+    let local = local_router_routes();
+    let functions = function_routes();
+    assert!(functions.len() >= 10, "{functions:?}");
+    let mut diffs = differences(&template, "template.yaml", &functions, "the functions' route tables");
+    diffs.extend(differences(&local, "the local router (Cargo.toml)", &functions, "the functions' route tables"));
+    assert!(diffs.is_empty(), "route lists disagree:\n{}", diffs.join("\n"));
+}
