@@ -29,7 +29,12 @@ async fn login_returns_tokens_and_me_reads_the_caller() {
     let email = unique_email("ada");
     t.create_user(&email, None, false).await;
     let r = t
-        .call("POST", "/auth/login", None, Some(json!({"email": email.to_uppercase(), "password": PASSWORD})))
+        .call(
+            "POST",
+            "/auth/login",
+            None,
+            Some(json!({"email": email.to_uppercase(), "password": PASSWORD})),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["token_type"], "Bearer");
@@ -38,11 +43,18 @@ async fn login_returns_tokens_and_me_reads_the_caller() {
     assert!(r.body["user"].get("password_hash").is_none());
     let token = r.body["access_token"].as_str().unwrap();
     let me = t.call("GET", "/me", Some(token), None).await;
-    assert_eq!((me.status, me.body["email"].as_str()), (200, Some(email.as_str())));
+    assert_eq!(
+        (me.status, me.body["email"].as_str()),
+        (200, Some(email.as_str()))
+    );
 
     // The JWT names its key, and the JWKS publishes it.
-    let header: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
+    let header: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(header["alg"], "EdDSA");
     let jwks = t.call("GET", "/.well-known/jwks.json", None, None).await;
     assert_eq!(jwks.body["keys"][0]["kid"], header["kid"]);
@@ -55,13 +67,37 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
     let t = TestApp::spawn().await;
     let email = unique_email("bob");
     t.create_user(&email, None, false).await;
-    let wrong = t.call("POST", "/auth/login", None, Some(json!({"email": email, "password": "not the password"}))).await;
-    let unknown = t
-        .call("POST", "/auth/login", None, Some(json!({"email": unique_email("nobody"), "password": PASSWORD})))
+    let wrong = t
+        .call(
+            "POST",
+            "/auth/login",
+            None,
+            Some(json!({"email": email, "password": "not the password"})),
+        )
         .await;
-    let malformed = t.call("POST", "/auth/login", None, Some(json!({"email": "not-an-email", "password": PASSWORD}))).await;
+    let unknown = t
+        .call(
+            "POST",
+            "/auth/login",
+            None,
+            Some(json!({"email": unique_email("nobody"), "password": PASSWORD})),
+        )
+        .await;
+    let malformed = t
+        .call(
+            "POST",
+            "/auth/login",
+            None,
+            Some(json!({"email": "not-an-email", "password": PASSWORD})),
+        )
+        .await;
     for r in [&wrong, &unknown, &malformed] {
-        assert_eq!((r.status, r.code()), (401, "invalid_credentials"), "{}", r.body);
+        assert_eq!(
+            (r.status, r.code()),
+            (401, "invalid_credentials"),
+            "{}",
+            r.body
+        );
     }
     assert_eq!(wrong.body, unknown.body);
 }
@@ -72,11 +108,25 @@ async fn repeated_failures_are_throttled_per_email() {
     let email = unique_email("carol");
     t.create_user(&email, None, false).await;
     for _ in 0..5 {
-        let r = t.call("POST", "/auth/login", None, Some(json!({"email": email, "password": "wrong password!"}))).await;
+        let r = t
+            .call(
+                "POST",
+                "/auth/login",
+                None,
+                Some(json!({"email": email, "password": "wrong password!"})),
+            )
+            .await;
         assert_eq!(r.status, 401);
     }
     // Now even the right password waits.
-    let r = t.call("POST", "/auth/login", None, Some(json!({"email": email, "password": PASSWORD}))).await;
+    let r = t
+        .call(
+            "POST",
+            "/auth/login",
+            None,
+            Some(json!({"email": email, "password": PASSWORD})),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (429, "rate_limited"), "{}", r.body);
     let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
@@ -94,26 +144,71 @@ async fn refresh_rotates_and_reuse_revokes_every_session() {
     let first = t.login(&email).await;
     let second_device = t.login(&email).await;
 
-    let r = t.call("POST", "/auth/refresh", None, Some(json!({"refresh_token": first.refresh}))).await;
+    let r = t
+        .call(
+            "POST",
+            "/auth/refresh",
+            None,
+            Some(json!({"refresh_token": first.refresh})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let rotated = r.body["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(rotated, first.refresh);
     let fresh_access = r.body["access_token"].as_str().unwrap().to_string();
-    assert_eq!(t.call("GET", "/me", Some(&fresh_access), None).await.status, 200);
+    assert_eq!(
+        t.call("GET", "/me", Some(&fresh_access), None).await.status,
+        200
+    );
 
     // The rotated-out token comes back: reuse. Every session and access token of the user ends.
-    let r = t.call("POST", "/auth/refresh", None, Some(json!({"refresh_token": first.refresh}))).await;
+    let r = t
+        .call(
+            "POST",
+            "/auth/refresh",
+            None,
+            Some(json!({"refresh_token": first.refresh})),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
-    let r = t.call("POST", "/auth/refresh", None, Some(json!({"refresh_token": rotated}))).await;
-    assert_eq!(r.status, 401, "the legitimate holder's newest token is revoked too");
-    let r = t.call("POST", "/auth/refresh", None, Some(json!({"refresh_token": second_device.refresh}))).await;
+    let r = t
+        .call(
+            "POST",
+            "/auth/refresh",
+            None,
+            Some(json!({"refresh_token": rotated})),
+        )
+        .await;
+    assert_eq!(
+        r.status, 401,
+        "the legitimate holder's newest token is revoked too"
+    );
+    let r = t
+        .call(
+            "POST",
+            "/auth/refresh",
+            None,
+            Some(json!({"refresh_token": second_device.refresh})),
+        )
+        .await;
     assert_eq!(r.status, 401, "other devices are signed out");
-    assert_eq!(t.call("GET", "/me", Some(&fresh_access), None).await.status, 401);
-    assert_eq!(t.call("GET", "/me", Some(&second_device.token), None).await.status, 401);
+    assert_eq!(
+        t.call("GET", "/me", Some(&fresh_access), None).await.status,
+        401
+    );
+    assert_eq!(
+        t.call("GET", "/me", Some(&second_device.token), None)
+            .await
+            .status,
+        401
+    );
 
     // Signing in again works.
     let again = t.login(&email).await;
-    assert_eq!(t.call("GET", "/me", Some(&again.token), None).await.status, 200);
+    assert_eq!(
+        t.call("GET", "/me", Some(&again.token), None).await.status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -137,12 +232,33 @@ async fn logout_ends_the_session() {
     let email = unique_email("fay");
     t.create_user(&email, None, false).await;
     let a = t.login(&email).await;
-    let r = t.call("POST", "/auth/logout", None, Some(json!({"refresh_token": a.refresh}))).await;
+    let r = t
+        .call(
+            "POST",
+            "/auth/logout",
+            None,
+            Some(json!({"refresh_token": a.refresh})),
+        )
+        .await;
     assert_eq!(r.status, 204);
-    let r = t.call("POST", "/auth/refresh", None, Some(json!({"refresh_token": a.refresh}))).await;
+    let r = t
+        .call(
+            "POST",
+            "/auth/refresh",
+            None,
+            Some(json!({"refresh_token": a.refresh})),
+        )
+        .await;
     assert_eq!(r.status, 401);
     // Idempotent.
-    let r = t.call("POST", "/auth/logout", None, Some(json!({"refresh_token": a.refresh}))).await;
+    let r = t
+        .call(
+            "POST",
+            "/auth/logout",
+            None,
+            Some(json!({"refresh_token": a.refresh})),
+        )
+        .await;
     assert_eq!(r.status, 204);
 }
 
@@ -192,15 +308,33 @@ async fn access_tokens_are_refused_when_forged_expired_or_misused() {
         ("truncated", truncated),
         ("refresh token as access token", a.refresh.clone()),
         ("garbage", "x".into()),
-        ("unknown user", t.app.keys.sign(&claims(&t, &uuid::Uuid::new_v4().to_string())).unwrap()),
+        (
+            "unknown user",
+            t.app
+                .keys
+                .sign(&claims(&t, &uuid::Uuid::new_v4().to_string()))
+                .unwrap(),
+        ),
     ];
     for (what, token) in cases {
         let r = t.call("GET", "/me", Some(&token), None).await;
-        assert_eq!((r.status, r.code()), (401, "unauthorized"), "{what}: {}", r.body);
+        assert_eq!(
+            (r.status, r.code()),
+            (401, "unauthorized"),
+            "{what}: {}",
+            r.body
+        );
         assert_eq!(r.headers["www-authenticate"], "Bearer");
     }
     // An access token is not a refresh token either.
-    let r = t.call("POST", "/auth/refresh", None, Some(json!({"refresh_token": a.token}))).await;
+    let r = t
+        .call(
+            "POST",
+            "/auth/refresh",
+            None,
+            Some(json!({"refresh_token": a.token})),
+        )
+        .await;
     assert_eq!(r.status, 401);
     // And the genuine one still works.
     assert_eq!(t.call("GET", "/me", Some(&a.token), None).await.status, 200);

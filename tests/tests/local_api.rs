@@ -11,7 +11,13 @@ use roster::config::Config;
 use roster::domain::{Email, Password, User, UserId};
 use serde_json::{Value, json};
 
-async fn send(client: &reqwest::Client, method: reqwest::Method, url: String, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+async fn send(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = client.request(method, url);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -22,13 +28,19 @@ async fn send(client: &reqwest::Client, method: reqwest::Method, url: String, to
     let res = req.send().await.expect("the local API answers");
     let status = res.status().as_u16();
     let text = res.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 #[tokio::test]
 async fn the_served_api_signs_in_and_manages_organizations() {
     let Ok(base) = std::env::var("ROSTER_API_URL") else {
-        assert!(std::env::var("ROSTER_REQUIRE_LOCAL_API").is_err(), "ROSTER_API_URL must be set");
+        assert!(
+            std::env::var("ROSTER_REQUIRE_LOCAL_API").is_err(),
+            "ROSTER_API_URL must be set"
+        );
         eprintln!("skipped: ROSTER_API_URL is not set (scripts/test sets it)");
         return;
     };
@@ -56,27 +68,86 @@ async fn the_served_api_signs_in_and_manages_organizations() {
 
     let http = reqwest::Client::new();
     use reqwest::Method;
-    let (s, login) = send(&http, Method::POST, format!("{base}/auth/login"), None, Some(json!({"email": email, "password": PASSWORD}))).await;
+    let (s, login) = send(
+        &http,
+        Method::POST,
+        format!("{base}/auth/login"),
+        None,
+        Some(json!({"email": email, "password": PASSWORD})),
+    )
+    .await;
     assert_eq!(s, 200, "{login}");
     let token = login["access_token"].as_str().unwrap().to_string();
 
     let code = unique_code();
-    let (s, org) = send(&http, Method::POST, format!("{base}/orgs"), Some(&token), Some(json!({"name": "Served", "code": code, "tier": "pro"}))).await;
+    let (s, org) = send(
+        &http,
+        Method::POST,
+        format!("{base}/orgs"),
+        Some(&token),
+        Some(json!({"name": "Served", "code": code, "tier": "pro"})),
+    )
+    .await;
     assert_eq!(s, 201, "{org}");
     let id = org["id"].as_str().unwrap().to_string();
-    let (s, list) = send(&http, Method::GET, format!("{base}/orgs?limit=100"), Some(&token), None).await;
+    let (s, list) = send(
+        &http,
+        Method::GET,
+        format!("{base}/orgs?limit=100"),
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(s, 200);
-    assert!(list["items"].as_array().unwrap().iter().any(|o| o["id"] == id.as_str()));
-    let (s, got) = send(&http, Method::PATCH, format!("{base}/orgs/{id}"), Some(&token), Some(json!({"description": "over HTTP"}))).await;
-    assert_eq!((s, got["description"].as_str()), (200, Some("over HTTP")), "{got}");
-    let (s, _) = send(&http, Method::DELETE, format!("{base}/orgs/{id}?confirm={code}"), Some(&token), None).await;
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["id"] == id.as_str())
+    );
+    let (s, got) = send(
+        &http,
+        Method::PATCH,
+        format!("{base}/orgs/{id}"),
+        Some(&token),
+        Some(json!({"description": "over HTTP"})),
+    )
+    .await;
+    assert_eq!(
+        (s, got["description"].as_str()),
+        (200, Some("over HTTP")),
+        "{got}"
+    );
+    let (s, _) = send(
+        &http,
+        Method::DELETE,
+        format!("{base}/orgs/{id}?confirm={code}"),
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(s, 204);
-    let (s, gone) = send(&http, Method::GET, format!("{base}/orgs/{id}"), Some(&token), None).await;
+    let (s, gone) = send(
+        &http,
+        Method::GET,
+        format!("{base}/orgs/{id}"),
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!((s, gone["code"].as_str()), (404, Some("not_found")));
 
     let (s, me) = send(&http, Method::GET, format!("{base}/me"), Some(&token), None).await;
     assert_eq!((s, me["email"].as_str()), (200, Some(email.as_str())));
-    let (s, jwks) = send(&http, Method::GET, format!("{base}/.well-known/jwks.json"), None, None).await;
+    let (s, jwks) = send(
+        &http,
+        Method::GET,
+        format!("{base}/.well-known/jwks.json"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!((s, jwks["keys"][0]["alg"].as_str()), (200, Some("EdDSA")));
     let (s, anon) = send(&http, Method::GET, format!("{base}/orgs"), None, None).await;
     assert_eq!((s, anon["code"].as_str()), (401, Some("unauthorized")));

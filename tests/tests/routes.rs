@@ -15,7 +15,8 @@ fn template_routes() -> Routes {
     let mut routes = Routes::new();
     let mut blocks: Vec<Vec<&str>> = Vec::new();
     for line in text.lines() {
-        let top_level_resource = line.starts_with("  ") && !line.starts_with("   ") && line.trim_end().ends_with(':');
+        let top_level_resource =
+            line.starts_with("  ") && !line.starts_with("   ") && line.trim_end().ends_with(':');
         if top_level_resource || blocks.is_empty() {
             blocks.push(Vec::new());
         }
@@ -24,7 +25,9 @@ fn template_routes() -> Routes {
         }
     }
     for block in blocks {
-        let Some(binary) = block.iter().find_map(|l| l.strip_prefix("Binary: ")) else { continue };
+        let Some(binary) = block.iter().find_map(|l| l.strip_prefix("Binary: ")) else {
+            continue;
+        };
         let mut method = None;
         for line in &block {
             if let Some(m) = line.strip_prefix("Method: ") {
@@ -41,12 +44,18 @@ fn template_routes() -> Routes {
 fn local_router_routes() -> Routes {
     let text = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
     let doc: toml::Value = toml::from_str(&text).expect("Cargo.toml parses");
-    let router = doc["workspace"]["metadata"]["lambda"]["watch"]["router"].as_array().expect("router");
+    let router = doc["workspace"]["metadata"]["lambda"]["watch"]["router"]
+        .as_array()
+        .expect("router");
     let mut routes = Routes::new();
     for r in router {
         let function = r["function"].as_str().unwrap();
         for m in r["methods"].as_array().expect("methods listed") {
-            routes.insert((function.to_string(), m.as_str().unwrap().to_string(), r["path"].as_str().unwrap().to_string()));
+            routes.insert((
+                function.to_string(),
+                m.as_str().unwrap().to_string(),
+                r["path"].as_str().unwrap().to_string(),
+            ));
         }
     }
     routes
@@ -64,8 +73,14 @@ fn function_routes() -> Routes {
 }
 
 fn differences(a: &Routes, a_name: &str, b: &Routes, b_name: &str) -> Vec<String> {
-    let mut out: Vec<String> = a.difference(b).map(|r| format!("{r:?} in {a_name} but not in {b_name}")).collect();
-    out.extend(b.difference(a).map(|r| format!("{r:?} in {b_name} but not in {a_name}")));
+    let mut out: Vec<String> = a
+        .difference(b)
+        .map(|r| format!("{r:?} in {a_name} but not in {b_name}"))
+        .collect();
+    out.extend(
+        b.difference(a)
+            .map(|r| format!("{r:?} in {b_name} but not in {a_name}")),
+    );
     out
 }
 
@@ -75,7 +90,21 @@ fn template_local_router_and_functions_agree() {
     let local = local_router_routes();
     let functions = function_routes();
     assert!(functions.len() >= 10, "{functions:?}");
-    let mut diffs = differences(&template, "template.yaml", &functions, "the functions' route tables");
-    diffs.extend(differences(&local, "the local router (Cargo.toml)", &functions, "the functions' route tables"));
-    assert!(diffs.is_empty(), "route lists disagree:\n{}", diffs.join("\n"));
+    let mut diffs = differences(
+        &template,
+        "template.yaml",
+        &functions,
+        "the functions' route tables",
+    );
+    diffs.extend(differences(
+        &local,
+        "the local router (Cargo.toml)",
+        &functions,
+        "the functions' route tables",
+    ));
+    assert!(
+        diffs.is_empty(),
+        "route lists disagree:\n{}",
+        diffs.join("\n")
+    );
 }
