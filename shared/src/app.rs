@@ -2,6 +2,8 @@
 
 use crate::auth::TokenKeys;
 use crate::config::{Config, ConfigError};
+use crate::mail::Mailer;
+use crate::metrics::CallCounter;
 use crate::storage::Store;
 use std::sync::Arc;
 
@@ -17,6 +19,9 @@ pub struct App {
     pub config: Config,
     pub store: Store,
     pub keys: TokenKeys,
+    pub mailer: Mailer,
+    /// AWS requests made so far (see `metrics`).
+    pub calls: CallCounter,
 }
 
 impl App {
@@ -29,15 +34,37 @@ impl App {
     }
 
     pub fn new(config: Config, aws: &aws_config::SdkConfig) -> Result<Arc<App>, InitError> {
+        Self::with_mail_config(config, aws, aws)
+    }
+
+    /// As `new`, with SES reached through its own SDK config (tests point it at a dead port).
+    pub fn with_mail_config(
+        config: Config,
+        aws: &aws_config::SdkConfig,
+        ses: &aws_config::SdkConfig,
+    ) -> Result<Arc<App>, InitError> {
         let keys = TokenKeys::from_config(&config)?;
+        let calls = CallCounter::default();
+        let dynamo = aws_sdk_dynamodb::config::Builder::from(aws)
+            .interceptor(calls.clone())
+            .build();
+        let ses = aws_sdk_sesv2::config::Builder::from(ses)
+            .interceptor(calls.clone())
+            .build();
         let store = Store::new(
-            aws_sdk_dynamodb::Client::new(aws),
+            aws_sdk_dynamodb::Client::from_conf(dynamo),
             config.table_name.clone(),
+        );
+        let mailer = Mailer::new(
+            aws_sdk_sesv2::Client::from_conf(ses),
+            config.ses_from_address.clone(),
         );
         Ok(Arc::new(App {
             config,
             store,
             keys,
+            mailer,
+            calls,
         }))
     }
 }

@@ -26,6 +26,11 @@ pub struct Config {
     pub login_max_failures: u32,
     pub login_lockout: Duration,
     pub app_base_url: String,
+    pub ses_from_address: String,
+    pub invitation_ttl: Duration,
+    pub invitation_retention: Duration,
+    /// How many invitation emails a bulk invite sends at once.
+    pub mail_concurrency: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -115,6 +120,18 @@ impl Config {
             app_base_url: or("APP_BASE_URL", "http://localhost:9000")
                 .trim_end_matches('/')
                 .to_string(),
+            ses_from_address: or("SES_FROM_ADDRESS", "roster@roster.local"),
+            invitation_ttl: seconds("INVITATION_TTL_SECONDS", 7 * 24 * 3600)?,
+            invitation_retention: seconds("INVITATION_RETENTION_SECONDS", 7 * 24 * 3600)?,
+            mail_concurrency: or("MAIL_CONCURRENCY", "10")
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .ok_or(ConfigError::Invalid {
+                    name: "MAIL_CONCURRENCY",
+                    reason: "expected an integer from 1 to 100".into(),
+                })?,
         })
     }
 }

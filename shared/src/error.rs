@@ -43,6 +43,20 @@ pub enum ServiceError {
     EmailTaken,
     #[error("already a member of an organization")]
     MemberOfAnotherOrganization,
+    #[error("already a member of this organization")]
+    AlreadyMember,
+    #[error("this invitation has expired")]
+    InvitationExpired,
+    #[error("this invitation was revoked")]
+    InvitationRevoked,
+    #[error("this invitation was declined")]
+    InvitationDeclined,
+    #[error("this invitation link was replaced by a newer one")]
+    InvitationSuperseded,
+    #[error("this invitation was already accepted")]
+    InvitationAlreadyAccepted,
+    #[error("the invitation is for another email address")]
+    EmailMismatch,
     #[error("the owner is protected")]
     OwnerProtected,
     #[error("the confirmation does not match the organization code")]

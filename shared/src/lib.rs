@@ -8,6 +8,8 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod mail;
+pub mod metrics;
 pub mod runtime;
 pub mod services;
 pub mod storage;

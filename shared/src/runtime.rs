@@ -17,7 +17,23 @@ where
     })?;
     lambda_http::run(service_fn(move |req: Request| {
         let app = app.clone();
-        async move { Ok::<_, std::convert::Infallible>(handler(app, req).await) }
+        async move {
+            let method = req.method().to_string();
+            let path = req.uri().path().to_string();
+            let res = handler(app.clone(), req).await;
+            // One summary line per invocation, with the AWS requests it made.
+            let calls = app.calls.take();
+            tracing::info!(
+                %method,
+                %path,
+                status = res.status().as_u16(),
+                dynamodb = crate::metrics::CallCounter::total(&calls, "dynamodb"),
+                ses = crate::metrics::CallCounter::total(&calls, "sesv2"),
+                ?calls,
+                "invocation"
+            );
+            Ok::<_, std::convert::Infallible>(res)
+        }
     }))
     .await
 }

@@ -69,6 +69,12 @@ fn function_routes() -> Routes {
     for r in roster::http::orgs_routes::ROUTES {
         routes.insert(("orgs".into(), r.method.into(), r.path.into()));
     }
+    for r in roster::http::invite_routes::ROUTES {
+        routes.insert(("invite".into(), r.method.into(), r.path.into()));
+    }
+    for r in roster::http::accept_routes::ROUTES {
+        routes.insert(("accept".into(), r.method.into(), r.path.into()));
+    }
     routes
 }
 

@@ -2,6 +2,7 @@
 //!
 //!   roster-admin gen-key                 print a new JWT_SIGNING_KEY
 //!   roster-admin create-table            create the table (as template.yaml declares it)
+//!   roster-admin verify-sender           register SES_FROM_ADDRESS with the local emulator's SES
 //!   roster-admin create-admin --email E --password P [--name N]
 //!                                        create a platform admin (idempotent per email)
 //!
@@ -77,6 +78,15 @@ async fn create_admin(args: &[String]) -> Result<String, String> {
     ))
 }
 
+async fn verify_sender() -> Result<String, String> {
+    let from = std::env::var("SES_FROM_ADDRESS").unwrap_or_else(|_| "roster@roster.local".into());
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    roster::mail::Mailer::new(aws_sdk_sesv2::Client::new(&aws), from.clone())
+        .create_sender_identity()
+        .await?;
+    Ok(format!("sender {from} registered"))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -98,6 +108,7 @@ async fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Some("create-admin") => create_admin(&args).await,
+        Some("verify-sender") => verify_sender().await,
         _ => return usage(),
     };
     match result {

@@ -3,6 +3,7 @@
 
 mod email;
 mod ids;
+mod invitation;
 mod org;
 mod password;
 mod records;
@@ -11,9 +12,13 @@ mod text;
 
 pub use email::Email;
 pub use ids::{OrgId, UserId};
+pub use invitation::{
+    InvitationId, InvitationStatus, InvitationToken, MAX_EXPIRES_IN, MIN_EXPIRES_IN,
+    parse_expires_in, parse_invite_role,
+};
 pub use org::{Description, OrgCode, OrgName, Tier};
 pub use password::Password;
-pub use records::{Organization, Page, User};
+pub use records::{AuditEntry, Invitation, Organization, Page, User};
 pub use role::OrgRole;
 pub use text::PersonName;
 

@@ -50,3 +50,44 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
 }
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Invitation {
+    pub id: super::InvitationId,
+    pub org_id: OrgId,
+    pub email: Email,
+    pub role: OrgRole,
+    /// As seen when read: a pending invitation past `expires_at` shows `expired`.
+    pub status: super::InvitationStatus,
+    pub expires_at: String,
+    pub created_at: String,
+    pub invited_by: Option<UserId>,
+    pub inviter_name: String,
+    pub send_count: u32,
+    pub last_sent_at: String,
+    pub email_delivery: String,
+    pub accepted_at: Option<String>,
+    #[serde(skip)]
+    pub expires_epoch: i64,
+    #[serde(skip)]
+    pub nonce_hash: String,
+    /// The stored status before expiry is applied.
+    #[serde(skip)]
+    pub stored_status: super::InvitationStatus,
+}
+
+/// One line of an organization's audit log.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub id: String,
+    pub at: String,
+    pub org_id: OrgId,
+    /// The acting user, or null for the system (cleanup, expiry).
+    pub actor: Option<UserId>,
+    pub action: String,
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<serde_json::Value>,
+}

@@ -8,13 +8,23 @@ use serde::de::DeserializeOwned;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> ServiceResult<T> {
+    parse(&body_bytes(req)?)
+}
+
+/// The raw body, refused past the size cap.
+pub fn body_bytes(req: &Request) -> ServiceResult<Vec<u8>> {
     let bytes: &[u8] = match req.body() {
         Body::Empty => b"",
         Body::Text(t) => t.as_bytes(),
         Body::Binary(b) => b,
         _ => b"",
     };
-    parse(bytes)
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ServiceError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    Ok(bytes.to_vec())
 }
 
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ServiceResult<T> {

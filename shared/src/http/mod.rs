@@ -1,13 +1,16 @@
 //! The HTTP edge: route, parse, call a service, and turn the result (or error) into a
 //! response. Every status code is chosen in `problem.rs` or by the success helpers here.
 
+pub mod accept_routes;
 pub mod auth_routes;
 mod body;
+pub mod invite_routes;
 pub mod orgs_routes;
+mod page;
 pub mod problem;
 pub mod router;
 
-pub use body::{MAX_BODY_BYTES, json_body};
+pub use body::{MAX_BODY_BYTES, body_bytes, json_body};
 
 use crate::error::ServiceResult;
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -89,4 +92,16 @@ fn percent_decode(raw: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `application/x-www-form-urlencoded` pairs, decoded.
+pub fn form_fields(bytes: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(bytes)
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
 }

@@ -66,6 +66,29 @@ pub fn classify(err: &ServiceError) -> (StatusCode, &'static str, &'static str) 
             "member_of_another_organization",
             "Already a member of an organization",
         ),
+        AlreadyMember => (StatusCode::CONFLICT, "already_member", "Already a member"),
+        InvitationExpired => (StatusCode::GONE, "invitation_expired", "Invitation expired"),
+        InvitationRevoked => (StatusCode::GONE, "invitation_revoked", "Invitation revoked"),
+        InvitationDeclined => (
+            StatusCode::GONE,
+            "invitation_declined",
+            "Invitation declined",
+        ),
+        InvitationSuperseded => (
+            StatusCode::GONE,
+            "invitation_superseded",
+            "Invitation link replaced",
+        ),
+        InvitationAlreadyAccepted => (
+            StatusCode::CONFLICT,
+            "invitation_already_accepted",
+            "Invitation already accepted",
+        ),
+        EmailMismatch => (
+            StatusCode::FORBIDDEN,
+            "email_mismatch",
+            "Signed in as someone else",
+        ),
         OwnerProtected => (
             StatusCode::CONFLICT,
             "owner_protected",

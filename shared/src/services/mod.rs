@@ -1,8 +1,12 @@
 //! One module per operation family: a caller and a parsed request in, a result or a typed
 //! `ServiceError` out. No HTTP types here.
 
+pub mod accept;
+pub mod access;
 pub mod auth;
 pub mod caller;
+pub mod cleanup;
+pub mod invitations;
 pub mod orgs;
 
 /// Page size from `?limit=`: 1 to 100, default 50.

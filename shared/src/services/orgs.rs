@@ -10,8 +10,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::storage::{Authority, NewOrg, OrgChanges};
 use serde::Deserialize;
 
-const MANAGERS: &[OrgRole] = &[OrgRole::Owner, OrgRole::Admin];
-const OWNER: &[OrgRole] = &[OrgRole::Owner];
+use super::access::{MANAGERS, OWNER};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +21,18 @@ pub struct CreateOrg {
     pub description: Option<Description>,
     #[serde(default)]
     pub tier: Option<String>,
+    /// Platform admins only: invite this person as the organization's owner.
+    #[serde(default)]
+    pub owner_email: Option<crate::domain::Email>,
+}
+
+/// A created organization, and the owner invitation when one was asked for.
+#[derive(Debug, serde::Serialize)]
+pub struct Created {
+    #[serde(flatten)]
+    pub org: Organization,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_invitation: Option<super::invitations::InviteResult>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,9 +58,12 @@ fn visible(caller: &User, org: Option<Organization>) -> ServiceResult<Organizati
         .ok_or(ServiceError::NotFound)
 }
 
-pub async fn create(app: &App, caller: &User, req: CreateOrg) -> ServiceResult<Organization> {
+pub async fn create(app: &App, caller: &User, req: CreateOrg) -> ServiceResult<Created> {
     let self_service = !caller.platform_admin;
     if self_service {
+        if req.owner_email.is_some() {
+            return Err(ServiceError::Forbidden);
+        }
         if !app.config.allow_self_service_orgs {
             return Err(ServiceError::Forbidden);
         }
@@ -82,7 +96,15 @@ pub async fn create(app: &App, caller: &User, req: CreateOrg) -> ServiceResult<O
         tier,
         now,
     };
-    app.store.create_org(&new, caller, self_service).await
+    let org = app.store.create_org(&new, caller, self_service).await?;
+    let owner_invitation = match req.owner_email {
+        Some(email) => Some(super::invitations::invite_owner(app, caller, &org, email).await?),
+        None => None,
+    };
+    Ok(Created {
+        org,
+        owner_invitation,
+    })
 }
 
 pub async fn list(

@@ -8,6 +8,9 @@
 //! | org code claim    | `CODE#<CODE>`          | `CODE`    |                                     |                    |
 //! | session           | `SESSION#<session_id>` | `SESSION` |                                     |                    |
 //! | login throttle    | `THROTTLE#LOGIN#<email>` | `THROTTLE` |                                   |                    |
+//! | invitation        | `ORG#<org_id>`         | `INV#<invitation_id>` | `INVEXP#<shard>` / `<expires_epoch:012>#<id>` (pending only) | |
+//! | pending claim     | `ORG#<org_id>`         | `PENDING#<email>` |                             |                    |
+//! | audit entry       | `AUDIT#<org_id>`       | `<at>#<entry_id>` |                             |                    |
 
 use crate::domain::{Email, OrgCode, OrgId, UserId};
 
@@ -66,3 +69,35 @@ pub fn login_throttle_pk(email: &Email) -> String {
     format!("THROTTLE#LOGIN#{email}")
 }
 pub const THROTTLE_SK: &str = "THROTTLE";
+
+pub const INVITATION_PREFIX: &str = "INV#";
+
+pub fn invitation_sk(id: &crate::domain::InvitationId) -> String {
+    format!("INV#{id}")
+}
+
+pub fn pending_claim_sk(email: &Email) -> String {
+    format!("PENDING#{email}")
+}
+
+/// Pending invitations are spread over this many expiry partitions so that no single GSI
+/// partition takes every tenant's writes; cleanup queries them all, concurrently.
+pub const EXPIRY_SHARDS: u32 = 16;
+
+pub fn expiry_shard_pk(shard: u32) -> String {
+    format!("INVEXP#{shard:02}")
+}
+
+pub fn expiry_pk(id: &crate::domain::InvitationId) -> String {
+    let bytes = id.to_string().into_bytes();
+    let sum: u32 = bytes.iter().map(|b| u32::from(*b)).sum();
+    expiry_shard_pk(sum % EXPIRY_SHARDS)
+}
+
+pub fn expiry_sk(expires_epoch: i64, id: &crate::domain::InvitationId) -> String {
+    format!("{expires_epoch:012}#{id}")
+}
+
+pub fn audit_pk(org: &OrgId) -> String {
+    format!("AUDIT#{org}")
+}

@@ -1,8 +1,10 @@
 //! The single-table mapping. Only this module knows key formats; services call the
 //! operations below and get domain records or typed `ServiceError`s back.
 
+mod audit;
 pub mod cursor;
 mod errors;
+mod invitations;
 mod items;
 pub mod keys;
 mod orgs;
@@ -11,7 +13,9 @@ pub mod table;
 mod throttle;
 mod users;
 
+pub use audit::Audit;
 pub use errors::sdk_error;
+pub use invitations::{InviteWrite, Link, Retention};
 pub use orgs::{NewOrg, OrgChanges};
 pub use sessions::Session;
 pub use throttle::LoginThrottle;

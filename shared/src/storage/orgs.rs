@@ -328,6 +328,30 @@ impl Store {
             })
     }
 
+    /// Organizations deleted but not yet fully detached (cleanup's work list).
+    pub async fn deleting_orgs(&self, limit: i32) -> ServiceResult<Vec<OrgId>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(keys::DELETING_ORGS))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(super::sdk_error)?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| {
+                serde_dynamo::from_item::<_, OrgItem>(i)
+                    .map(|o| o.id)
+                    .map_err(Into::into)
+            })
+            .collect()
+    }
+
     async fn detach_member(&self, org: &OrgId, member: UserItem) -> ServiceResult<()> {
         let out = self
             .client

@@ -32,6 +32,24 @@ impl Reply {
     }
 }
 
+pub struct Mail {
+    pub subject: String,
+    /// moto keeps the HTML part as the message body.
+    pub html: String,
+    pub source: String,
+}
+
+impl Mail {
+    pub fn token(&self) -> Option<String> {
+        let start = self.html.find("/invite?token=")? + "/invite?token=".len();
+        let rest = &self.html[start..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+            .unwrap_or(rest.len());
+        Some(rest[..end].to_string())
+    }
+}
+
 /// A signed-in test user.
 #[derive(Clone)]
 pub struct Actor {
@@ -69,10 +87,73 @@ impl TestApp {
             .create_table_if_missing()
             .await
             .expect("create table");
+        app.mailer
+            .create_sender_identity()
+            .await
+            .expect("sender identity");
         TestApp {
             dynamo: aws_sdk_dynamodb::Client::new(&aws),
             app,
         }
+    }
+
+    /// The same table and keys, but SES behind a port where nothing listens.
+    pub async fn with_dead_mail(&self) -> TestApp {
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        // Set on the loader: an explicit endpoint wins over AWS_ENDPOINT_URL from the env.
+        let dead = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url("http://127.0.0.1:9")
+            .load()
+            .await;
+        TestApp {
+            dynamo: self.dynamo.clone(),
+            app: App::with_mail_config(self.app.config.clone(), &aws, &dead).expect("app"),
+        }
+    }
+
+    /// Emails the emulator accepted for `to`, oldest first.
+    pub async fn mails_to(&self, to: &str) -> Vec<Mail> {
+        let url = format!("{}/moto-api/data.json", env_or_fail("AWS_ENDPOINT_URL"));
+        let data: Value = reqwest::get(url)
+            .await
+            .expect("emulator")
+            .json()
+            .await
+            .expect("json");
+        data["ses"]["Message"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| {
+                m["destinations"]["ToAddresses"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == to))
+            })
+            .map(|m| Mail {
+                subject: m["subject"].as_str().unwrap_or("").to_string(),
+                html: m["body"].as_str().unwrap_or("").to_string(),
+                source: m["source"].as_str().unwrap_or("").to_string(),
+            })
+            .collect()
+    }
+
+    /// The token in the newest invitation email to `to`.
+    pub async fn latest_token(&self, to: &str) -> String {
+        let mails = self.mails_to(to).await;
+        let mail = mails.last().unwrap_or_else(|| panic!("no mail to {to}"));
+        mail.token().expect("accept link in mail")
+    }
+
+    /// Invites `emails` into `org` as `caller`.
+    pub async fn invite(&self, caller: &Actor, org: OrgId, emails: &[&str], role: &str) -> Reply {
+        self.call(
+            "POST",
+            &format!("/orgs/{org}/invitations"),
+            Some(&caller.token),
+            Some(json!({"emails": emails, "role": role})),
+        )
+        .await
     }
 
     /// Sends a request to whichever function serves its route.
@@ -110,10 +191,11 @@ impl TestApp {
 
     pub async fn dispatch(&self, req: Request) -> Reply {
         let path = req.uri().path().to_string();
-        let res = if function_for(&path) == "auth" {
-            roster::http::auth_routes::handle(&self.app, req).await
-        } else {
-            roster::http::orgs_routes::handle(&self.app, req).await
+        let res = match function_for(&path) {
+            "auth" => roster::http::auth_routes::handle(&self.app, req).await,
+            "invite" => roster::http::invite_routes::handle(&self.app, req).await,
+            "accept" => roster::http::accept_routes::handle(&self.app, req).await,
+            _ => roster::http::orgs_routes::handle(&self.app, req).await,
         };
         let status = res.status().as_u16();
         let headers = res.headers().clone();
@@ -219,10 +301,21 @@ impl TestApp {
 
 /// Which function serves `path` (by the functions' own route tables).
 pub fn function_for(path: &str) -> &'static str {
-    let auth = roster::http::auth_routes::ROUTES
-        .iter()
-        .any(|r| roster::http::router::resolve(std::slice::from_ref(r), r.method, path).is_ok());
-    if auth { "auth" } else { "orgs" }
+    use roster::http::router::{Route, resolve};
+    fn serves<Op: Copy>(routes: &[Route<Op>], path: &str) -> bool {
+        routes
+            .iter()
+            .any(|r| resolve(std::slice::from_ref(r), r.method, path).is_ok())
+    }
+    if serves(roster::http::auth_routes::ROUTES, path) {
+        "auth"
+    } else if serves(roster::http::invite_routes::ROUTES, path) {
+        "invite"
+    } else if serves(roster::http::accept_routes::ROUTES, path) {
+        "accept"
+    } else {
+        "orgs"
+    }
 }
 
 pub fn unique_email(prefix: &str) -> String {

@@ -1,0 +1,31 @@
+//! The `cleanup` Lambda, run by an EventBridge schedule: expires invitations and finishes
+//! organization deletions, stopping a safe margin before the invocation's deadline.
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use roster::services::cleanup;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Time kept in hand after the last unit of work, to answer before Lambda's deadline.
+const MARGIN: Duration = Duration::from_secs(5);
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    roster::telemetry::init();
+    let app = roster::App::from_env().await?;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let app = app.clone();
+        async move {
+            let now_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0);
+            let left = Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
+            let deadline = tokio::time::Instant::now() + left.saturating_sub(MARGIN);
+            let report = cleanup::run(&app, deadline).await?;
+            let calls = app.calls.take();
+            tracing::info!(?report, ?calls, "cleanup finished");
+            Ok::<_, Error>(serde_json::to_value(&report)?)
+        }
+    }))
+    .await
+}

@@ -1,0 +1,228 @@
+//! The invitee's side: preview a link, accept it (creating or proving an account), decline.
+
+use super::auth::{TokenPair, start_session};
+use super::caller;
+use super::invitations::dead;
+use crate::app::App;
+use crate::auth::{password, secret};
+use crate::clock::Now;
+use crate::domain::{
+    Invitation, InvitationStatus, InvitationToken, Organization, Password, PersonName, User, UserId,
+};
+use crate::error::{FieldError, ServiceError, ServiceResult};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Serialize)]
+pub struct Preview {
+    pub org_id: String,
+    pub org_name: String,
+    pub role: String,
+    pub inviter: String,
+    pub email: String,
+    pub expires_at: String,
+    pub status: InvitationStatus,
+    pub account_exists: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptRequest {
+    pub token: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// The invitation and organization a link names, provided the link is the current one.
+/// A malformed or unknown token is a 404; an older link of a resent invitation is 410.
+async fn open(
+    app: &App,
+    raw_token: &str,
+) -> ServiceResult<(InvitationToken, Invitation, Organization)> {
+    let token = InvitationToken::parse(raw_token).map_err(|_| ServiceError::NotFound)?;
+    let now = Now::get().epoch();
+    let (inv, org) = tokio::try_join!(
+        app.store
+            .get_invitation(&token.org_id, &token.invitation_id, now),
+        app.store.get_org(&token.org_id)
+    )?;
+    let (Some(inv), Some(org)) = (inv, org) else {
+        return Err(ServiceError::NotFound);
+    };
+    if !secret::digests_match(&secret::digest(&token.nonce), &inv.nonce_hash) {
+        return Err(ServiceError::InvitationSuperseded);
+    }
+    Ok((token, inv, org))
+}
+
+pub async fn preview(app: &App, raw_token: &str) -> ServiceResult<Preview> {
+    let (_, inv, org) = open(app, raw_token).await?;
+    let account = app.store.find_user_by_email(&inv.email).await?;
+    Ok(Preview {
+        org_id: org.id.to_string(),
+        org_name: org.name,
+        role: inv.role.as_str().to_string(),
+        inviter: inv.inviter_name,
+        email: inv.email.to_string(),
+        expires_at: inv.expires_at,
+        status: inv.status,
+        account_exists: account.is_some(),
+    })
+}
+
+/// Who accepts: an existing account that proved itself, or a new one to create.
+enum Acceptor {
+    Existing(User),
+    New(User),
+}
+
+async fn acceptor(
+    app: &App,
+    inv: &Invitation,
+    req: &AcceptRequest,
+    bearer: Option<&str>,
+) -> ServiceResult<Acceptor> {
+    if bearer.is_some() {
+        let user = caller::authenticate(app, bearer).await?;
+        if user.email != inv.email {
+            return Err(ServiceError::EmailMismatch);
+        }
+        return Ok(Acceptor::Existing(user));
+    }
+    let existing = app.store.find_user_by_email(&inv.email).await?;
+    let candidate = req.password.clone().unwrap_or_default();
+    if let Some(user) = existing {
+        let hash = user.password_hash.clone();
+        let ok = tokio::task::spawn_blocking(move || password::verify(&candidate, Some(&hash)))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("password check: {e}")))?;
+        return if ok {
+            Ok(Acceptor::Existing(user))
+        } else {
+            Err(ServiceError::BadCredentials)
+        };
+    }
+    let mut errors = Vec::new();
+    let name = match req.name.as_deref().map(PersonName::parse) {
+        Some(Ok(n)) => Some(n),
+        Some(Err(e)) => {
+            errors.push(FieldError::new("name", e.message));
+            None
+        }
+        None => {
+            errors.push(FieldError::new("name", "is required for a new account"));
+            None
+        }
+    };
+    let password = match req.password.as_deref().map(Password::parse) {
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            errors.push(FieldError::new("password", e.message));
+            None
+        }
+        None => {
+            errors.push(FieldError::new("password", "is required for a new account"));
+            None
+        }
+    };
+    let (Some(name), Some(password)) = (name, password) else {
+        return Err(ServiceError::Validation(errors));
+    };
+    let hash = tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("password hash: {e}")))?
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let now = Now::get().rfc3339();
+    Ok(Acceptor::New(User {
+        id: UserId::new(),
+        email: inv.email.clone(),
+        name: name.to_string(),
+        org_id: None,
+        role: None,
+        platform_admin: false,
+        created_at: now.clone(),
+        updated_at: now,
+        joined_at: None,
+        password_hash: hash,
+        token_version: 0,
+    }))
+}
+
+pub async fn accept(
+    app: &App,
+    req: AcceptRequest,
+    bearer: Option<&str>,
+) -> ServiceResult<TokenPair> {
+    let (token, inv, _org) = open(app, &req.token).await?;
+    if inv.status != InvitationStatus::Pending {
+        return Err(dead(inv.status));
+    }
+    let who = acceptor(app, &inv, &req, bearer).await?;
+    let (user, new_account) = match who {
+        Acceptor::Existing(u) => (u, false),
+        Acceptor::New(u) => (u, true),
+    };
+    if user.org_id == Some(inv.org_id) {
+        return Err(ServiceError::AlreadyMember);
+    }
+    if user.org_id.is_some() {
+        return Err(ServiceError::MemberOfAnotherOrganization);
+    }
+    let now = Now::get();
+    match app
+        .store
+        .accept_invitation(&inv, &user, new_account, &now.rfc3339(), now.epoch())
+        .await
+    {
+        Ok(()) => {}
+        // Lost a race on the invitation itself: say what happened to it.
+        Err(ServiceError::Conflict) => {
+            let current = app
+                .store
+                .get_invitation(&token.org_id, &token.invitation_id, Now::get().epoch())
+                .await?;
+            return Err(match current {
+                Some(c) if c.nonce_hash != inv.nonce_hash => ServiceError::InvitationSuperseded,
+                Some(c) if c.status != InvitationStatus::Pending => dead(c.status),
+                _ => ServiceError::Conflict,
+            });
+        }
+        Err(ServiceError::EmailTaken) => return Err(ServiceError::Conflict),
+        Err(e) => return Err(e),
+    }
+    let joined = app
+        .store
+        .get_user(&user.id)
+        .await?
+        .ok_or(ServiceError::Conflict)?;
+    start_session(app, joined).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineRequest {
+    pub token: String,
+}
+
+pub async fn decline(app: &App, raw_token: &str) -> ServiceResult<()> {
+    let (_, inv, _) = open(app, raw_token).await?;
+    if inv.status != InvitationStatus::Pending {
+        return Err(dead(inv.status));
+    }
+    let now = Now::get();
+    app.store
+        .close_invitation(
+            &inv,
+            InvitationStatus::Declined,
+            Some(&inv.nonce_hash),
+            None,
+            &now.rfc3339(),
+            now.epoch(),
+        )
+        .await
+        .map_err(|e| match e {
+            ServiceError::Conflict => ServiceError::InvitationSuperseded,
+            e => e,
+        })
+}

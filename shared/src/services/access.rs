@@ -1,0 +1,24 @@
+//! Who may act on an organization: the same answers for every org-scoped service.
+
+use crate::domain::{OrgId, OrgRole, User};
+use crate::error::{ServiceError, ServiceResult};
+use crate::storage::Authority;
+
+pub const MANAGERS: &[OrgRole] = &[OrgRole::Owner, OrgRole::Admin];
+pub const OWNER: &[OrgRole] = &[OrgRole::Owner];
+
+/// Owners, admins and platform admins manage an organization; a member is refused (403);
+/// anyone outside it gets the 404 a missing organization gets.
+pub fn manager(caller: &User, org: &OrgId) -> ServiceResult<Authority> {
+    if caller.platform_admin {
+        return Ok(Authority::PlatformAdmin);
+    }
+    match caller.role_in(org) {
+        None => Err(ServiceError::NotFound),
+        Some(role) if role.manages_org() => Ok(Authority::OrgRole {
+            org: *org,
+            roles: MANAGERS,
+        }),
+        Some(_) => Err(ServiceError::Forbidden),
+    }
+}

@@ -1,0 +1,778 @@
+//! Invitations, their per-(org, email) pending claims, and the sparse expiry index.
+
+use super::audit::Audit;
+use super::items::{ClaimItem, UserItem};
+use super::{Authority, Store, cursor, errors, keys, n, s};
+use crate::domain::{
+    Email, Invitation, InvitationId, InvitationStatus, OrgId, OrgRole, Page, User, UserId,
+};
+use crate::error::{ServiceError, ServiceResult};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct InvitationItem {
+    pk: String,
+    sk: String,
+    id: InvitationId,
+    org_id: OrgId,
+    email: Email,
+    role: OrgRole,
+    status: InvitationStatus,
+    expires_at: String,
+    expires_epoch: i64,
+    created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    invited_by: Option<UserId>,
+    inviter_name: String,
+    send_count: u32,
+    last_sent_at: String,
+    email_delivery: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    accepted_at: Option<String>,
+    nonce_hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
+    ttl: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingClaim {
+    pk: String,
+    sk: String,
+    invitation_id: InvitationId,
+}
+
+impl InvitationItem {
+    fn into_record(self, now: i64) -> Invitation {
+        Invitation {
+            id: self.id,
+            org_id: self.org_id,
+            email: self.email,
+            role: self.role,
+            status: self.status.effective(self.expires_epoch, now),
+            expires_at: self.expires_at,
+            created_at: self.created_at,
+            invited_by: self.invited_by,
+            inviter_name: self.inviter_name,
+            send_count: self.send_count,
+            last_sent_at: self.last_sent_at,
+            email_delivery: self.email_delivery,
+            accepted_at: self.accepted_at,
+            expires_epoch: self.expires_epoch,
+            nonce_hash: self.nonce_hash,
+            stored_status: self.status,
+        }
+    }
+}
+
+/// A new link for an invitation: what a send or resend writes.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub nonce_hash: String,
+    pub expires_at: String,
+    pub expires_epoch: i64,
+}
+
+/// One invitation write of a bulk invite.
+#[derive(Debug, Clone)]
+pub enum InviteWrite {
+    Create(Invitation),
+    /// A pending invitation exists for this email: new link, new expiry, role as asked.
+    Resend {
+        id: InvitationId,
+        email: Email,
+        role: OrgRole,
+        link: Link,
+    },
+}
+
+/// How long invitations stay listable after they expire (DESIGN: INVITATION_RETENTION).
+pub struct Retention(pub i64);
+
+impl Store {
+    fn invitation_key(org: &OrgId, id: &InvitationId) -> HashMap<String, AttributeValue> {
+        Self::key(keys::org_pk(org), &keys::invitation_sk(id))
+    }
+
+    pub async fn get_invitation(
+        &self,
+        org: &OrgId,
+        id: &InvitationId,
+        now: i64,
+    ) -> ServiceResult<Option<Invitation>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::invitation_key(org, id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(super::sdk_error)?;
+        match out.item {
+            Some(item) => Ok(Some(
+                serde_dynamo::from_item::<_, InvitationItem>(item)?.into_record(now),
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// BatchGetItem over up to 100 keys, following UnprocessedKeys.
+    async fn batch_get(
+        &self,
+        keys_: Vec<HashMap<String, AttributeValue>>,
+    ) -> ServiceResult<Vec<HashMap<String, AttributeValue>>> {
+        let mut found = Vec::new();
+        for chunk in keys_.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()?,
+            );
+            let mut attempts = 0;
+            while let Some(request) = pending.take() {
+                attempts += 1;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(super::sdk_error)?;
+                if let Some(mut items) = out.responses {
+                    found.extend(items.remove(&self.table).unwrap_or_default());
+                }
+                pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table));
+                if pending.is_some() && attempts >= 5 {
+                    return Err(ServiceError::Unavailable(
+                        "batch get left keys unprocessed".into(),
+                    ));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The pending invitation id for each of `emails` in `org`, where one exists.
+    pub async fn pending_invitations(
+        &self,
+        org: &OrgId,
+        emails: &[Email],
+    ) -> ServiceResult<HashMap<Email, InvitationId>> {
+        if emails.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let wanted = emails
+            .iter()
+            .map(|e| Self::key(keys::org_pk(org), &keys::pending_claim_sk(e)))
+            .collect();
+        let mut out = HashMap::new();
+        for item in self.batch_get(wanted).await? {
+            let claim: PendingClaim = serde_dynamo::from_item(item)?;
+            if let Some(email) = claim
+                .sk
+                .strip_prefix("PENDING#")
+                .and_then(|e| Email::parse(e).ok())
+            {
+                out.insert(email, claim.invitation_id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The accounts holding each of `emails`, where one does (two batch reads: claims, users).
+    pub async fn users_by_email(&self, emails: &[Email]) -> ServiceResult<HashMap<Email, User>> {
+        if emails.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let claims = self
+            .batch_get(
+                emails
+                    .iter()
+                    .map(|e| Self::key(keys::email_pk(e), keys::EMAIL_SK))
+                    .collect(),
+            )
+            .await?;
+        let ids: Vec<UserId> = claims
+            .into_iter()
+            .map(serde_dynamo::from_item::<_, ClaimItem>)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter_map(|c| UserId::parse(&c.owner).ok())
+            .collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let users = self
+            .batch_get(
+                ids.iter()
+                    .map(|id| Self::key(keys::user_pk(id), keys::PROFILE))
+                    .collect(),
+            )
+            .await?;
+        let mut out = HashMap::new();
+        for item in users {
+            let user: User = serde_dynamo::from_item::<_, UserItem>(item)?.into();
+            out.insert(user.email.clone(), user);
+        }
+        Ok(out)
+    }
+
+    fn invitation_put(
+        &self,
+        inv: &Invitation,
+        retention: &Retention,
+    ) -> ServiceResult<TransactWriteItem> {
+        let item = InvitationItem {
+            pk: keys::org_pk(&inv.org_id),
+            sk: keys::invitation_sk(&inv.id),
+            id: inv.id,
+            org_id: inv.org_id,
+            email: inv.email.clone(),
+            role: inv.role,
+            status: InvitationStatus::Pending,
+            expires_at: inv.expires_at.clone(),
+            expires_epoch: inv.expires_epoch,
+            created_at: inv.created_at.clone(),
+            invited_by: inv.invited_by,
+            inviter_name: inv.inviter_name.clone(),
+            send_count: inv.send_count,
+            last_sent_at: inv.last_sent_at.clone(),
+            email_delivery: inv.email_delivery.clone(),
+            accepted_at: None,
+            nonce_hash: inv.nonce_hash.clone(),
+            gsi1pk: Some(keys::expiry_pk(&inv.id)),
+            gsi1sk: Some(keys::expiry_sk(inv.expires_epoch, &inv.id)),
+            ttl: inv.expires_epoch + retention.0,
+        };
+        self.put_new(serde_dynamo::to_item(item)?)
+    }
+
+    /// Claims "the pending invitation of `email` in `org`" for `id`. `reclaim` also accepts a
+    /// claim this invitation already holds (a resend of an expired invitation).
+    fn pending_claim_put(
+        &self,
+        org: &OrgId,
+        email: &Email,
+        id: &InvitationId,
+        reclaim: bool,
+    ) -> ServiceResult<TransactWriteItem> {
+        let claim = PendingClaim {
+            pk: keys::org_pk(org),
+            sk: keys::pending_claim_sk(email),
+            invitation_id: *id,
+        };
+        let mut put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(claim)?));
+        put = if reclaim {
+            put.condition_expression("attribute_not_exists(pk) OR invitation_id = :id")
+                .expression_attribute_values(":id", s(id.to_string()))
+        } else {
+            put.condition_expression("attribute_not_exists(pk)")
+        };
+        Ok(TransactWriteItem::builder().put(put.build()?).build())
+    }
+
+    fn pending_claim_delete(
+        &self,
+        org: &OrgId,
+        email: &Email,
+        id: &InvitationId,
+    ) -> ServiceResult<TransactWriteItem> {
+        // Only this invitation's claim; a missing claim is fine (the condition allows it).
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(
+                keys::org_pk(org),
+                &keys::pending_claim_sk(email),
+            )))
+            .condition_expression("attribute_not_exists(pk) OR invitation_id = :id")
+            .expression_attribute_values(":id", s(id.to_string()))
+            .build()?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    fn live_org_check(&self, org: &OrgId) -> ServiceResult<TransactWriteItem> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::org_pk(org), keys::PROFILE)))
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
+            .build()?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// The update that gives an invitation a new link (resend), reviving an expired one.
+    fn relink_update(
+        &self,
+        org: &OrgId,
+        id: &InvitationId,
+        role: OrgRole,
+        link: &Link,
+        now: &str,
+        retention: &Retention,
+    ) -> ServiceResult<TransactWriteItem> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::invitation_key(org, id)))
+            .update_expression(
+                "SET nonce_hash = :h, expires_at = :exp, expires_epoch = :exp_e, last_sent_at = :now, \
+                 #role = :role, #status = :pending, email_delivery = :sent, gsi1pk = :g1pk, gsi1sk = :g1sk, #ttl = :ttl \
+                 ADD send_count :one",
+            )
+            .condition_expression("#status IN (:pending, :expired)")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":h", s(&link.nonce_hash))
+            .expression_attribute_values(":exp", s(&link.expires_at))
+            .expression_attribute_values(":exp_e", n(link.expires_epoch))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":role", s(role.as_str()))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":expired", s("expired"))
+            .expression_attribute_values(":sent", s("sent"))
+            .expression_attribute_values(":g1pk", s(keys::expiry_pk(id)))
+            .expression_attribute_values(":g1sk", s(keys::expiry_sk(link.expires_epoch, id)))
+            .expression_attribute_values(":ttl", n(link.expires_epoch + retention.0))
+            .expression_attribute_values(":one", n(1))
+            .build()?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    fn items_for(
+        &self,
+        w: &InviteWrite,
+        org: &OrgId,
+        actor: &User,
+        now: &str,
+        epoch: i64,
+        retention: &Retention,
+    ) -> ServiceResult<Vec<TransactWriteItem>> {
+        Ok(match w {
+            InviteWrite::Create(inv) => vec![
+                self.invitation_put(inv, retention)?,
+                self.pending_claim_put(org, &inv.email, &inv.id, false)?,
+                self.audit_put(Audit {
+                    org: *org,
+                    actor: Some(actor.id),
+                    action: "invitation.sent",
+                    target: inv.email.to_string(),
+                    before: None,
+                    after: Some(serde_json::json!({"invitation_id": inv.id, "role": inv.role, "expires_at": inv.expires_at})),
+                    at: now,
+                    epoch,
+                })?,
+            ],
+            InviteWrite::Resend { id, email, role, link } => vec![
+                self.relink_update(org, id, *role, link, now, retention)?,
+                self.pending_claim_put(org, email, id, true)?,
+                self.audit_put(Audit {
+                    org: *org,
+                    actor: Some(actor.id),
+                    action: "invitation.resent",
+                    target: email.to_string(),
+                    before: None,
+                    after: Some(serde_json::json!({"invitation_id": id, "role": role, "expires_at": link.expires_at})),
+                    at: now,
+                    epoch,
+                })?,
+            ],
+        })
+    }
+
+    /// Writes a bulk invite in as few transactions as fit (three items per invitation, with
+    /// the caller's authority and the org's existence re-checked in each). A transaction that
+    /// loses a race is retried one invitation at a time; the result per write says whether it
+    /// was stored.
+    pub async fn write_invitations(
+        &self,
+        org: &OrgId,
+        actor: &User,
+        authority: &Authority,
+        writes: &[InviteWrite],
+        now: &str,
+        epoch: i64,
+        retention: &Retention,
+    ) -> ServiceResult<Vec<ServiceResult<()>>> {
+        const PER_TX: usize = 32; // 2 checks + 32 x 3 items = 98 of DynamoDB's 100
+        let mut results: Vec<ServiceResult<()>> = Vec::with_capacity(writes.len());
+        let chunks: Vec<&[InviteWrite]> = writes.chunks(PER_TX).collect();
+        let sent =
+            futures_util::future::join_all(chunks.iter().map(|chunk| {
+                self.write_chunk(org, actor, authority, chunk, now, epoch, retention)
+            }))
+            .await;
+        for (chunk, outcome) in chunks.iter().zip(sent) {
+            match outcome {
+                Ok(()) => results.extend(chunk.iter().map(|_| Ok(()))),
+                Err(ServiceError::Forbidden) => return Err(ServiceError::Forbidden),
+                Err(ServiceError::NotFound) => return Err(ServiceError::NotFound),
+                Err(_) if chunk.len() > 1 => {
+                    for w in chunk.iter() {
+                        results.push(
+                            self.write_chunk(
+                                org,
+                                actor,
+                                authority,
+                                std::slice::from_ref(w),
+                                now,
+                                epoch,
+                                retention,
+                            )
+                            .await,
+                        );
+                    }
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        Ok(results)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn write_chunk(
+        &self,
+        org: &OrgId,
+        actor: &User,
+        authority: &Authority,
+        chunk: &[InviteWrite],
+        now: &str,
+        epoch: i64,
+        retention: &Retention,
+    ) -> ServiceResult<()> {
+        let mut items = vec![
+            self.authority_check(actor, authority)?,
+            self.live_org_check(org)?,
+        ];
+        for w in chunk {
+            items.extend(self.items_for(w, org, actor, now, epoch, retention)?);
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                errors::transaction_error(e, |i| match i {
+                    0 => ServiceError::Forbidden,
+                    1 => ServiceError::NotFound,
+                    _ => ServiceError::Conflict,
+                })
+            })
+    }
+
+    /// Records that the email for the invitation's current link could not be sent.
+    pub async fn mark_delivery_failed(
+        &self,
+        org: &OrgId,
+        id: &InvitationId,
+        nonce_hash: &str,
+    ) -> ServiceResult<()> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::invitation_key(org, id)))
+            .update_expression("SET email_delivery = :failed")
+            .condition_expression("nonce_hash = :h")
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":h", s(nonce_hash))
+            .send()
+            .await;
+        match out {
+            // A newer link replaced this one: its own send decides.
+            Err(e) if !errors::is_condition_failure(&e) => Err(super::sdk_error(e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// An organization's invitations, oldest first, optionally by effective status.
+    pub async fn list_invitations(
+        &self,
+        org: &OrgId,
+        status: Option<InvitationStatus>,
+        limit: i32,
+        cursor_raw: Option<&str>,
+        now: i64,
+    ) -> ServiceResult<Page<Invitation>> {
+        let pk = keys::org_pk(org);
+        let start = cursor_raw
+            .map(|c| cursor::decode(c, &[keys::PK, keys::SK], (keys::PK, &pk)))
+            .transpose()?;
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s(keys::INVITATION_PREFIX))
+            .limit(limit)
+            .set_exclusive_start_key(start);
+        if let Some(status) = status {
+            let filter = match status {
+                InvitationStatus::Pending => "#status = :pending AND expires_epoch > :now",
+                InvitationStatus::Expired => {
+                    "#status = :expired OR (#status = :pending AND expires_epoch <= :now)"
+                }
+                _ => "#status = :wanted",
+            };
+            query = query
+                .filter_expression(filter)
+                .expression_attribute_names("#status", "status");
+            if matches!(
+                status,
+                InvitationStatus::Pending | InvitationStatus::Expired
+            ) {
+                query = query
+                    .expression_attribute_values(":pending", s("pending"))
+                    .expression_attribute_values(":now", n(now));
+            }
+            if status == InvitationStatus::Expired {
+                query = query.expression_attribute_values(":expired", s("expired"));
+            }
+            if !matches!(
+                status,
+                InvitationStatus::Pending | InvitationStatus::Expired
+            ) {
+                query = query.expression_attribute_values(":wanted", s(status.as_str()));
+            }
+        }
+        let out = query.send().await.map_err(super::sdk_error)?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| serde_dynamo::from_item::<_, InvitationItem>(i).map(|it| it.into_record(now)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor::encode);
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Gives one invitation a new link (resend of a pending or expired invitation).
+    pub async fn relink_invitation(
+        &self,
+        inv: &Invitation,
+        link: &Link,
+        actor: &User,
+        authority: &Authority,
+        now: &str,
+        epoch: i64,
+        retention: &Retention,
+    ) -> ServiceResult<()> {
+        let w = InviteWrite::Resend {
+            id: inv.id,
+            email: inv.email.clone(),
+            role: inv.role,
+            link: link.clone(),
+        };
+        self.write_chunk(
+            &inv.org_id,
+            actor,
+            authority,
+            std::slice::from_ref(&w),
+            now,
+            epoch,
+            retention,
+        )
+        .await
+    }
+
+    /// Ends a pending invitation as `revoked` (by an admin) or `declined` (by its invitee) or
+    /// `expired` (by cleanup). `nonce_hash`, when given, must still be the current link's.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn close_invitation(
+        &self,
+        inv: &Invitation,
+        to: InvitationStatus,
+        nonce_hash: Option<&str>,
+        actor: Option<(&User, &Authority)>,
+        now: &str,
+        epoch: i64,
+    ) -> ServiceResult<()> {
+        let mut condition = "#status = :pending".to_string();
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::invitation_key(&inv.org_id, &inv.id)))
+            .update_expression("SET #status = :to, updated_at = :now REMOVE gsi1pk, gsi1sk")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":to", s(to.as_str()))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":pending", s("pending"));
+        if let Some(h) = nonce_hash {
+            condition.push_str(" AND nonce_hash = :h");
+            update = update.expression_attribute_values(":h", s(h));
+        }
+        match to {
+            // Expiry only once it is due; the others only while it is still live.
+            InvitationStatus::Expired => condition.push_str(" AND expires_epoch <= :epoch"),
+            _ if nonce_hash.is_some() => condition.push_str(" AND expires_epoch > :epoch"),
+            _ => {}
+        }
+        if condition.contains(":epoch") {
+            update = update.expression_attribute_values(":epoch", n(epoch));
+        }
+        let update = update.condition_expression(condition).build()?;
+        let action = match to {
+            InvitationStatus::Revoked => "invitation.revoked",
+            InvitationStatus::Declined => "invitation.declined",
+            _ => "invitation.expired",
+        };
+        let mut items = Vec::new();
+        if let Some((user, authority)) = actor {
+            items.push(self.authority_check(user, authority)?);
+        }
+        let has_actor = actor.is_some();
+        items.push(TransactWriteItem::builder().update(update).build());
+        items.push(self.pending_claim_delete(&inv.org_id, &inv.email, &inv.id)?);
+        items.push(self.audit_put(Audit {
+            org: inv.org_id,
+            actor: actor.map(|(u, _)| u.id),
+            action,
+            target: inv.email.to_string(),
+            before: Some(serde_json::json!({"status": "pending"})),
+            after: Some(serde_json::json!({"status": to.as_str(), "invitation_id": inv.id})),
+            at: now,
+            epoch,
+        })?);
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                errors::transaction_error(e, |i| match (has_actor, i) {
+                    (true, 0) => ServiceError::Forbidden,
+                    _ => ServiceError::Conflict,
+                })
+            })
+    }
+
+    /// Accepts an invitation: marks it accepted, releases its pending claim, counts the
+    /// member (making them owner for an owner invitation), joins or creates the account and
+    /// writes the audit entry, all in one transaction. `new_account` creates the user;
+    /// otherwise `user` must still be in no organization.
+    pub async fn accept_invitation(
+        &self,
+        inv: &Invitation,
+        user: &User,
+        new_account: bool,
+        now: &str,
+        epoch: i64,
+    ) -> ServiceResult<()> {
+        let accept = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::invitation_key(&inv.org_id, &inv.id)))
+            .update_expression("SET #status = :accepted, accepted_at = :now REMOVE gsi1pk, gsi1sk")
+            .condition_expression(
+                "#status = :pending AND nonce_hash = :h AND expires_epoch > :epoch",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":accepted", s("accepted"))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":h", s(&inv.nonce_hash))
+            .expression_attribute_values(":epoch", n(epoch))
+            .build()?;
+        let mut org_update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::org_pk(&inv.org_id), keys::PROFILE)))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", s(now));
+        org_update = if inv.role == OrgRole::Owner {
+            org_update
+                .update_expression("SET owner_id = :uid, updated_at = :now ADD member_count :one")
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at) AND attribute_not_exists(owner_id)")
+                .expression_attribute_values(":uid", s(user.id.to_string()))
+        } else {
+            org_update
+                .update_expression("SET updated_at = :now ADD member_count :one")
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
+        };
+        let mut items = vec![
+            TransactWriteItem::builder().update(accept).build(),
+            self.pending_claim_delete(&inv.org_id, &inv.email, &inv.id)?,
+            TransactWriteItem::builder()
+                .update(org_update.build()?)
+                .build(),
+        ];
+        if new_account {
+            let mut member = user.clone();
+            member.org_id = Some(inv.org_id);
+            member.role = Some(inv.role);
+            member.joined_at = Some(now.to_string());
+            let claim = ClaimItem {
+                pk: keys::email_pk(&user.email),
+                sk: keys::EMAIL_SK.into(),
+                owner: user.id.to_string(),
+            };
+            items.push(self.put_new(serde_dynamo::to_item(UserItem::from(&member))?)?);
+            items.push(self.put_new(serde_dynamo::to_item(claim)?)?);
+        } else {
+            items.push(self.join_org_update(user, &inv.org_id, inv.role, now)?);
+        }
+        items.push(self.audit_put(Audit {
+            org: inv.org_id,
+            actor: Some(user.id),
+            action: "invitation.accepted",
+            target: inv.email.to_string(),
+            before: Some(serde_json::json!({"status": "pending"})),
+            after: Some(serde_json::json!({"status": "accepted", "invitation_id": inv.id, "role": inv.role, "user_id": user.id})),
+            at: now,
+            epoch,
+        })?);
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                errors::transaction_error(e, |i| match i {
+                    0 | 1 => ServiceError::Conflict,
+                    2 => ServiceError::NotFound,
+                    3 if !new_account => ServiceError::MemberOfAnotherOrganization,
+                    _ => ServiceError::EmailTaken,
+                })
+            })
+    }
+
+    /// Pending invitations whose expiry has passed, from one expiry shard (oldest first).
+    pub async fn due_invitations(
+        &self,
+        shard: u32,
+        now: i64,
+        limit: i32,
+    ) -> ServiceResult<Vec<Invitation>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :pk AND gsi1sk < :due")
+            .expression_attribute_values(":pk", s(keys::expiry_shard_pk(shard)))
+            .expression_attribute_values(":due", s(format!("{:012}", now + 1)))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(super::sdk_error)?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| {
+                serde_dynamo::from_item::<_, InvitationItem>(i)
+                    .map(|it| it.into_record(now))
+                    .map_err(Into::into)
+            })
+            .collect()
+    }
+}
