@@ -1,9 +1,11 @@
 """The local AWS emulator: moto's server for DynamoDB and SESv2, one request at a time.
 
-moto applies a TransactWriteItems by copying the table, writing, and restoring the copy on
-a failed condition, with no lock: two concurrent transactions can both pass their
-conditions, and a rollback can erase another request's write. DynamoDB serialises
-conflicting transactions, so the emulator serialises requests to behave the same.
+moto applies a TransactWriteItems by deep-copying every table it touches, writing, and
+restoring the copies on a failed condition, with no lock: two concurrent transactions can
+both pass their conditions, a rollback can erase another request's write, and each
+transaction costs a copy of the whole table. DynamoDB isolates transactions, so here:
+- requests are serialised (one at a time), and
+- a transaction saves only the items it touches and restores just those on failure.
 """
 
 import argparse
@@ -17,6 +19,62 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from werkzeug.serving import run_simple
+import copy
+import moto.dynamodb.models as dynamodb_models
+
+
+class _TablesByReference:
+    """moto's `copy` module, except that a Table is not copied (see _item_rollback)."""
+
+    def deepcopy(self, value, memo=None):
+        if isinstance(value, dynamodb_models.Table):
+            return value
+        return copy.deepcopy(value, memo)
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+
+def _item_key(backend, op_type, op):
+    table = backend.get_table(op["TableName"])
+    if op_type != "Put":
+        return op["Key"]
+    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+    return key
+
+
+def _item_rollback(transact):
+    def run(self, transact_items):
+        saved = []
+        for entry in transact_items:
+            try:
+                op_type, op = next(iter(entry.items()))
+                key = _item_key(self, op_type, op)
+                current = self.get_item(op["TableName"], key)
+                before = copy.deepcopy(current.to_json()["Attributes"]) if current else None
+                saved.append((op["TableName"], key, before))
+            except Exception:  # malformed input: moto itself reports it
+                pass
+        try:
+            return transact(self, transact_items)
+        except Exception:
+            for table_name, key, before in reversed(saved):
+                if before is None:
+                    if self.get_item(table_name, key) is not None:
+                        self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, before)
+            raise
+
+    return run
+
+
+dynamodb_models.copy = _TablesByReference()
+dynamodb_models.DynamoDBBackend.transact_write_items = _item_rollback(
+    dynamodb_models.DynamoDBBackend.transact_write_items
+)
 
 
 def main() -> None:

@@ -451,24 +451,6 @@ async fn listing_filters_by_status_pages_and_revokes() {
     assert_eq!(r.status, 403);
 }
 
-/// Moves an invitation's expiry into the past, as time passing would.
-async fn expire_now(t: &TestApp, org: roster::domain::OrgId, id: &str) {
-    use aws_sdk_dynamodb::types::AttributeValue as V;
-    let past = roster::clock::Now::get().epoch() - 60;
-    let inv_id = roster::domain::InvitationId::parse(id).unwrap();
-    t.dynamo
-        .update_item()
-        .table_name(&t.app.config.table_name)
-        .key("pk", V::S(roster::storage::keys::org_pk(&org)))
-        .key("sk", V::S(roster::storage::keys::invitation_sk(&inv_id)))
-        .update_expression("SET expires_epoch = :e, gsi1sk = :s")
-        .expression_attribute_values(":e", V::N(past.to_string()))
-        .expression_attribute_values(":s", V::S(roster::storage::keys::expiry_sk(past, &inv_id)))
-        .send()
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn a_pending_invitation_past_expiry_shows_expired_everywhere_at_once() {
     let t = TestApp::spawn().await;
@@ -480,7 +462,7 @@ async fn a_pending_invitation_past_expiry_shows_expired_everywhere_at_once() {
         .unwrap()
         .to_string();
     let token = t.latest_token(&to).await;
-    expire_now(&t, org, &id).await;
+    common::expire_now(&t, org, &id).await;
 
     let r = t
         .call(

@@ -495,7 +495,9 @@ impl Store {
         }
     }
 
-    /// An organization's invitations, oldest first, optionally by effective status.
+    /// An organization's invitations, oldest first, optionally by effective status. With a
+    /// filter, DynamoDB applies `Limit` before filtering, so this reads on (at most 10 pages)
+    /// until the page is full, and the cursor points after the last item returned.
     pub async fn list_invitations(
         &self,
         org: &OrgId,
@@ -505,55 +507,63 @@ impl Store {
         now: i64,
     ) -> ServiceResult<Page<Invitation>> {
         let pk = keys::org_pk(org);
-        let start = cursor_raw
+        let mut start = cursor_raw
             .map(|c| cursor::decode(c, &[keys::PK, keys::SK], (keys::PK, &pk)))
             .transpose()?;
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s(keys::INVITATION_PREFIX))
-            .limit(limit)
-            .set_exclusive_start_key(start);
-        if let Some(status) = status {
-            let filter = match status {
-                InvitationStatus::Pending => "#status = :pending AND expires_epoch > :now",
-                InvitationStatus::Expired => {
-                    "#status = :expired OR (#status = :pending AND expires_epoch <= :now)"
-                }
-                _ => "#status = :wanted",
-            };
-            query = query
-                .filter_expression(filter)
-                .expression_attribute_names("#status", "status");
-            if matches!(
-                status,
-                InvitationStatus::Pending | InvitationStatus::Expired
-            ) {
+        let mut items: Vec<Invitation> = Vec::new();
+        for _ in 0..10 {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(&pk))
+                .expression_attribute_values(":prefix", s(keys::INVITATION_PREFIX))
+                .limit(limit)
+                .set_exclusive_start_key(start.take());
+            if let Some(status) = status {
+                let filter = match status {
+                    InvitationStatus::Pending => "#status = :pending AND expires_epoch > :now",
+                    InvitationStatus::Expired => {
+                        "#status = :expired OR (#status = :pending AND expires_epoch <= :now)"
+                    }
+                    _ => "#status = :wanted",
+                };
                 query = query
-                    .expression_attribute_values(":pending", s("pending"))
-                    .expression_attribute_values(":now", n(now));
+                    .filter_expression(filter)
+                    .expression_attribute_names("#status", "status");
+                query = match status {
+                    InvitationStatus::Pending => query
+                        .expression_attribute_values(":pending", s("pending"))
+                        .expression_attribute_values(":now", n(now)),
+                    InvitationStatus::Expired => query
+                        .expression_attribute_values(":pending", s("pending"))
+                        .expression_attribute_values(":expired", s("expired"))
+                        .expression_attribute_values(":now", n(now)),
+                    other => query.expression_attribute_values(":wanted", s(other.as_str())),
+                };
             }
-            if status == InvitationStatus::Expired {
-                query = query.expression_attribute_values(":expired", s("expired"));
+            let out = query.send().await.map_err(super::sdk_error)?;
+            for item in out.items.unwrap_or_default() {
+                items.push(serde_dynamo::from_item::<_, InvitationItem>(item)?.into_record(now));
             }
-            if !matches!(
-                status,
-                InvitationStatus::Pending | InvitationStatus::Expired
-            ) {
-                query = query.expression_attribute_values(":wanted", s(status.as_str()));
+            start = out.last_evaluated_key;
+            if items.len() >= limit as usize || start.is_none() {
+                break;
             }
         }
-        let out = query.send().await.map_err(super::sdk_error)?;
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| serde_dynamo::from_item::<_, InvitationItem>(i).map(|it| it.into_record(now)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor::encode);
+        let next_cursor =
+            if items.len() > limit as usize || (items.len() == limit as usize && start.is_some()) {
+                items.truncate(limit as usize);
+                items.last().and_then(|last| {
+                    cursor::encode(&Self::key(
+                        keys::org_pk(&last.org_id),
+                        &keys::invitation_sk(&last.id),
+                    ))
+                })
+            } else {
+                start.as_ref().and_then(cursor::encode)
+            };
         Ok(Page { items, next_cursor })
     }
 

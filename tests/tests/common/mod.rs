@@ -331,3 +331,21 @@ pub fn unique_code() -> String {
         &uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase()
     )
 }
+
+/// Moves an invitation's expiry into the past, as time passing would.
+pub async fn expire_now(t: &TestApp, org: roster::domain::OrgId, id: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    let past = roster::clock::Now::get().epoch() - 60;
+    let inv_id = roster::domain::InvitationId::parse(id).unwrap();
+    t.dynamo
+        .update_item()
+        .table_name(&t.app.config.table_name)
+        .key("pk", V::S(roster::storage::keys::org_pk(&org)))
+        .key("sk", V::S(roster::storage::keys::invitation_sk(&inv_id)))
+        .update_expression("SET expires_epoch = :e, gsi1sk = :s")
+        .expression_attribute_values(":e", V::N(past.to_string()))
+        .expression_attribute_values(":s", V::S(roster::storage::keys::expiry_sk(past, &inv_id)))
+        .send()
+        .await
+        .unwrap();
+}

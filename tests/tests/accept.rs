@@ -1,0 +1,406 @@
+//! Accepting and declining invitations: new and existing accounts, proofs of identity,
+//! races, and the scheduled cleanup of expired invitations.
+
+mod common;
+
+use common::{PASSWORD, TestApp, unique_email};
+use roster::domain::OrgRole;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_new_address_creates_its_account_and_is_signed_in() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let to = unique_email("newbie");
+    t.invite(&owner, org, &[&to], "admin").await;
+    let token = t.latest_token(&to).await;
+
+    let r = t
+        .call(
+            "GET",
+            &format!("/invitations/preview?token={token}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["org_name"], "Acme");
+    assert_eq!(r.body["role"], "admin");
+    assert_eq!(r.body["inviter"], owner.user.name);
+    assert_eq!(r.body["email"], to);
+    assert_eq!(r.body["status"], "pending");
+    assert_eq!(r.body["account_exists"], false);
+    assert!(r.body["expires_at"].is_string());
+
+    let r = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(
+        r.status, 400,
+        "a new account needs a name and a password: {}",
+        r.body
+    );
+    let fields: Vec<_> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(fields, ["name", "password"]);
+    let r = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            None,
+            Some(json!({"token": token, "name": "New", "password": "short"})),
+        )
+        .await;
+    assert_eq!(r.body["errors"][0]["field"], "password");
+
+    t.app.calls.take();
+    let r = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            None,
+            Some(json!({"token": token, "name": "New Person", "password": PASSWORD})),
+        )
+        .await;
+    let calls = t.app.calls.take();
+    println!("accept (new account): {calls:?}");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        calls.get("dynamodb.TransactWriteItems"),
+        Some(&1),
+        "one transaction: {calls:?}"
+    );
+    assert_eq!(r.body["user"]["org_id"], org.to_string());
+    assert_eq!(r.body["user"]["role"], "admin");
+    let me = t
+        .call(
+            "GET",
+            "/me",
+            Some(r.body["access_token"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(me.body["email"], to);
+    t.login(&to).await;
+
+    let org_now = t
+        .call("GET", &format!("/orgs/{org}"), Some(&owner.token), None)
+        .await;
+    assert_eq!(org_now.body["member_count"], 2);
+    let again = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            None,
+            Some(json!({"token": token, "name": "New Person", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(
+        (again.status, again.code()),
+        (409, "invitation_already_accepted")
+    );
+
+    // The change is in the audit log, in the same transaction.
+    let audit = t.app.store.list_audit(&org, 50, None).await.unwrap();
+    let actions: Vec<_> = audit.items.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions, ["invitation.accepted", "invitation.sent"]);
+    // Inviting the member again says so.
+    let r = t.invite(&owner, org, &[&to], "member").await;
+    assert_eq!(r.body["results"][0]["status"], "already_member");
+}
+
+#[tokio::test]
+async fn an_existing_account_proves_itself_by_password_or_bearer() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let solo = t.user_without_org().await;
+    let email = solo.user.email.to_string();
+    t.invite(&owner, org, &[&email], "member").await;
+    let token = t.latest_token(&email).await;
+    let r = t
+        .call(
+            "GET",
+            &format!("/invitations/preview?token={token}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.body["account_exists"], true);
+
+    let r = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            None,
+            Some(json!({"token": token, "password": "not my password"})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (401, "invalid_credentials"));
+    let stranger = t.user_without_org().await;
+    let r = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            Some(&stranger.token),
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "email_mismatch"), "{}", r.body);
+    let r = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            Some(&solo.token),
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["user"]["id"], solo.user.id.to_string());
+    assert_eq!(r.body["user"]["role"], "member");
+
+    // Someone else with a password, no bearer.
+    let other = t.user_without_org().await;
+    t.invite(&owner, org, &[other.user.email.as_ref()], "member")
+        .await;
+    let token = t.latest_token(other.user.email.as_ref()).await;
+    let r = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            None,
+            Some(json!({"token": token, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_member_of_another_organization_cannot_accept() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let (other, _) = t.org_with_owner().await;
+    let busy = t.member_of(other, OrgRole::Member).await;
+    t.invite(&owner, org, &[busy.user.email.as_ref()], "member")
+        .await;
+    let token = t.latest_token(busy.user.email.as_ref()).await;
+    let r = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            Some(&busy.token),
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "member_of_another_organization"),
+        "{}",
+        r.body
+    );
+    let r = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            None,
+            Some(json!({"token": token, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 409);
+}
+
+#[tokio::test]
+async fn ten_concurrent_accepts_of_one_token_admit_exactly_one() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let to = unique_email("rush");
+    t.invite(&owner, org, &[&to], "member").await;
+    let token = t.latest_token(&to).await;
+    let body = json!({"token": token, "name": "Rush", "password": PASSWORD});
+    let calls = (0..10).map(|_| t.call("POST", "/invitations/accept", None, Some(body.clone())));
+    let replies = futures_util::future::join_all(calls).await;
+    let ok = replies.iter().filter(|r| r.status == 200).count();
+    assert_eq!(
+        ok,
+        1,
+        "{:?}",
+        replies
+            .iter()
+            .map(|r| (r.status, r.code().to_string()))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        replies
+            .iter()
+            .filter(|r| r.status != 200)
+            .all(|r| r.status == 409),
+        "{:?}",
+        replies.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    let org_now = t
+        .call("GET", &format!("/orgs/{org}"), Some(&owner.token), None)
+        .await;
+    assert_eq!(org_now.body["member_count"], 2, "counted once");
+}
+
+#[tokio::test]
+async fn declining_kills_the_link_and_the_org_can_invite_again() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let to = unique_email("nope");
+    t.invite(&owner, org, &[&to], "member").await;
+    let token = t.latest_token(&to).await;
+    let r = t
+        .call(
+            "POST",
+            "/invitations/decline",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["status"].as_str()),
+        (200, Some("declined")),
+        "{}",
+        r.body
+    );
+    let r = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            None,
+            Some(json!({"token": token, "name": "N", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (410, "invitation_declined"));
+    let r = t
+        .call(
+            "POST",
+            "/invitations/decline",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(r.status, 410);
+    let r = t.invite(&owner, org, &[&to], "member").await;
+    assert_eq!(
+        r.body["results"][0]["status"], "invited",
+        "a new invitation, not a resend: {}",
+        r.body
+    );
+    let audit = t.app.store.list_audit(&org, 50, None).await.unwrap();
+    assert!(
+        audit
+            .items
+            .iter()
+            .any(|a| a.action == "invitation.declined" && a.target == to)
+    );
+    let r = t
+        .call(
+            "POST",
+            "/invitations/decline",
+            None,
+            Some(json!({"token": "garbage"})),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn cleanup_expires_only_what_is_due_and_is_idempotent() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    // 1,000 live invitations, 10 bulk requests.
+    for batch in 0..10 {
+        let emails: Vec<String> = (0..100)
+            .map(|i| format!("live-{batch}-{i}@example.com"))
+            .collect();
+        let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+        let r = t.invite(&owner, org, &refs, "member").await;
+        assert_eq!(r.status, 200);
+    }
+    // 50 more, then moved into the past as time passing would.
+    let emails: Vec<String> = (0..50).map(|i| format!("due-{i}@example.com")).collect();
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let r = t.invite(&owner, org, &refs, "member").await;
+    for res in r.body["results"].as_array().unwrap() {
+        common::expire_now(&t, org, res["invitation_id"].as_str().unwrap()).await;
+    }
+
+    t.app.calls.take();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+    let report = roster::services::cleanup::run(&t.app, deadline)
+        .await
+        .unwrap();
+    let calls = t.app.calls.take();
+    println!("cleanup with 1,000 live and 50 due: {report:?} {calls:?}");
+    assert_eq!(report.invitations_expired, 50);
+    assert!(!report.stopped_early);
+    assert_eq!(
+        calls.get("dynamodb.TransactWriteItems"),
+        Some(&50),
+        "{calls:?}"
+    );
+    assert!(
+        calls.get("dynamodb.Query").copied().unwrap_or(0) <= 17,
+        "one query per shard (+1 for deleting orgs): {calls:?}"
+    );
+    assert!(!calls.contains_key("dynamodb.Scan"));
+
+    // Listed as expired (following cursors: a filtered page reads at most 10 pages).
+    let mut expired = 0;
+    let mut uri = format!("/orgs/{org}/invitations?status=expired&limit=100");
+    loop {
+        let r = t.call("GET", &uri, Some(&owner.token), None).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let items = r.body["items"].as_array().unwrap();
+        assert!(items.iter().all(|i| i["status"] == "expired"));
+        expired += items.len();
+        match r.body["next_cursor"].as_str() {
+            Some(c) => uri = format!("/orgs/{org}/invitations?status=expired&limit=100&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(expired, 50);
+    let audit = t.app.store.list_audit(&org, 100, None).await.unwrap();
+    assert_eq!(
+        audit
+            .items
+            .iter()
+            .filter(|a| a.action == "invitation.expired")
+            .count(),
+        50
+    );
+    assert!(
+        audit
+            .items
+            .iter()
+            .filter(|a| a.action == "invitation.expired")
+            .all(|a| a.actor.is_none())
+    );
+
+    // Again: nothing to do, and nothing written.
+    let report = roster::services::cleanup::run(&t.app, deadline)
+        .await
+        .unwrap();
+    let calls = t.app.calls.take();
+    assert_eq!(report.invitations_expired, 0);
+    assert!(
+        !calls.contains_key("dynamodb.TransactWriteItems"),
+        "{calls:?}"
+    );
+
+    // A deadline already passed stops it at once, reporting the early stop.
+    let report = roster::services::cleanup::run(&t.app, tokio::time::Instant::now())
+        .await
+        .unwrap();
+    assert!(report.stopped_early);
+}
