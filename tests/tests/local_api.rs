@@ -152,3 +152,66 @@ async fn the_served_api_signs_in_and_manages_organizations() {
     let (s, anon) = send(&http, Method::GET, format!("{base}/orgs"), None, None).await;
     assert_eq!((s, anon["code"].as_str()), (401, Some("unauthorized")));
 }
+
+#[tokio::test]
+async fn cleanup_runs_from_cargo_lambda_invoke_with_the_scheduled_event_fixture() {
+    let Ok(base) = std::env::var("ROSTER_API_URL") else {
+        assert!(
+            std::env::var("ROSTER_REQUIRE_LOCAL_API").is_err(),
+            "ROSTER_API_URL must be set"
+        );
+        eprintln!("skipped: ROSTER_API_URL is not set (scripts/test sets it)");
+        return;
+    };
+    let t = common::TestApp::served().await;
+    let (org, owner) = t.org_with_owner().await;
+    let to = unique_email("sched");
+    let r = t.invite(&owner, org, &[&to], "member").await;
+    let id = r.body["results"][0]["invitation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    common::expire_now(&t, org, &id).await;
+
+    let port = base.rsplit(':').next().unwrap().to_string();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../functions/cleanup/fixtures/scheduled-event.json");
+    let out = tokio::process::Command::new("cargo")
+        .args([
+            "lambda",
+            "invoke",
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &port,
+            "--data-file",
+        ])
+        .arg(&fixture)
+        .arg("cleanup")
+        .output()
+        .await
+        .expect("cargo lambda invoke");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(stdout.trim()).expect("the cleanup report");
+    assert!(
+        report["invitations_expired"].as_u64().unwrap() >= 1,
+        "{report}"
+    );
+    let inv = t
+        .app
+        .store
+        .get_invitation(&org, &roster::domain::InvitationId::parse(&id).unwrap(), 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        inv.status,
+        roster::domain::InvitationStatus::Expired,
+        "stored as expired, not only shown"
+    );
+}

@@ -5,8 +5,11 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use roster::services::cleanup;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Time kept in hand after the last unit of work, to answer before Lambda's deadline.
+/// Time kept in hand after the last unit of work, to answer before Lambda's deadline
+/// (a fifth of the time left when that is less: local runs have short timeouts).
 const MARGIN: Duration = Duration::from_secs(5);
+/// The budget when the runtime gives no usable deadline (local emulators may send none).
+const FALLBACK: Duration = Duration::from_secs(60);
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -19,8 +22,20 @@ async fn main() -> Result<(), Error> {
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
                 .unwrap_or(0);
-            let left = Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
-            let deadline = tokio::time::Instant::now() + left.saturating_sub(MARGIN);
+            let left = match event.context.deadline.checked_sub(now_ms) {
+                Some(ms) if ms > 0 => {
+                    let left = Duration::from_millis(ms);
+                    left.saturating_sub(MARGIN.min(left / 5))
+                }
+                _ => {
+                    tracing::warn!(
+                        deadline_ms = event.context.deadline,
+                        "no usable deadline; using the fallback budget"
+                    );
+                    FALLBACK
+                }
+            };
+            let deadline = tokio::time::Instant::now() + left;
             let report = cleanup::run(&app, deadline).await?;
             let calls = app.calls.take();
             tracing::info!(?report, ?calls, "cleanup finished");

@@ -97,6 +97,18 @@ impl TestApp {
         }
     }
 
+    /// The table and key of the served local API (scripts/test's TABLE_NAME and
+    /// JWT_SIGNING_KEY), for tests that go through `cargo lambda watch`.
+    pub async fn served() -> TestApp {
+        env_or_fail("AWS_ENDPOINT_URL");
+        let config = Config::from_env().expect("TABLE_NAME and JWT_SIGNING_KEY from scripts/test");
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        TestApp {
+            dynamo: aws_sdk_dynamodb::Client::new(&aws),
+            app: App::new(config, &aws).expect("app"),
+        }
+    }
+
     /// The same table and keys, but SES behind a port where nothing listens.
     pub async fn with_dead_mail(&self) -> TestApp {
         let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
