@@ -239,15 +239,7 @@ async fn send_invitations(
 
     let stored = app
         .store
-        .write_invitations(
-            &org.id,
-            caller,
-            &authority,
-            &writes,
-            &now_s,
-            now.epoch(),
-            &retention(app),
-        )
+        .write_invitations(&org.id, caller, &authority, &writes, now, &retention(app))
         .await?;
     let mut to_send = Vec::new();
     for (out, outcome) in outgoing.into_iter().zip(stored) {
@@ -380,15 +372,7 @@ pub async fn resend(
         app.config.invitation_ttl.as_secs() as i64,
     );
     app.store
-        .relink_invitation(
-            &inv,
-            &link,
-            caller,
-            &authority,
-            &now.rfc3339(),
-            now.epoch(),
-            &retention(app),
-        )
+        .relink_invitation(&inv, &link, caller, &authority, now, &retention(app))
         .await?;
     let out = Outgoing {
         index: 0,

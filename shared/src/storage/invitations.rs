@@ -3,6 +3,7 @@
 use super::audit::Audit;
 use super::items::{ClaimItem, UserItem};
 use super::{Authority, Store, cursor, errors, keys, n, s};
+use crate::clock::Now;
 use crate::domain::{
     Email, Invitation, InvitationId, InvitationStatus, OrgId, OrgRole, Page, User, UserId,
 };
@@ -398,18 +399,18 @@ impl Store {
         actor: &User,
         authority: &Authority,
         writes: &[InviteWrite],
-        now: &str,
-        epoch: i64,
+        now: Now,
         retention: &Retention,
     ) -> ServiceResult<Vec<ServiceResult<()>>> {
         const PER_TX: usize = 32; // 2 checks + 32 x 3 items = 98 of DynamoDB's 100
         let mut results: Vec<ServiceResult<()>> = Vec::with_capacity(writes.len());
         let chunks: Vec<&[InviteWrite]> = writes.chunks(PER_TX).collect();
-        let sent =
-            futures_util::future::join_all(chunks.iter().map(|chunk| {
-                self.write_chunk(org, actor, authority, chunk, now, epoch, retention)
-            }))
-            .await;
+        let sent = futures_util::future::join_all(
+            chunks
+                .iter()
+                .map(|chunk| self.write_chunk(org, actor, authority, chunk, now, retention)),
+        )
+        .await;
         for (chunk, outcome) in chunks.iter().zip(sent) {
             match outcome {
                 Ok(()) => results.extend(chunk.iter().map(|_| Ok(()))),
@@ -424,7 +425,6 @@ impl Store {
                                 authority,
                                 std::slice::from_ref(w),
                                 now,
-                                epoch,
                                 retention,
                             )
                             .await,
@@ -437,15 +437,13 @@ impl Store {
         Ok(results)
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn write_chunk(
         &self,
         org: &OrgId,
         actor: &User,
         authority: &Authority,
         chunk: &[InviteWrite],
-        now: &str,
-        epoch: i64,
+        now: Now,
         retention: &Retention,
     ) -> ServiceResult<()> {
         let mut items = vec![
@@ -453,7 +451,7 @@ impl Store {
             self.live_org_check(org)?,
         ];
         for w in chunk {
-            items.extend(self.items_for(w, org, actor, now, epoch, retention)?);
+            items.extend(self.items_for(w, org, actor, &now.rfc3339(), now.epoch(), retention)?);
         }
         self.client
             .transact_write_items()
@@ -574,8 +572,7 @@ impl Store {
         link: &Link,
         actor: &User,
         authority: &Authority,
-        now: &str,
-        epoch: i64,
+        now: Now,
         retention: &Retention,
     ) -> ServiceResult<()> {
         let w = InviteWrite::Resend {
@@ -590,7 +587,6 @@ impl Store {
             authority,
             std::slice::from_ref(&w),
             now,
-            epoch,
             retention,
         )
         .await
