@@ -191,11 +191,11 @@ pub async fn accept(
         Err(ServiceError::EmailTaken) => return Err(ServiceError::Conflict),
         Err(e) => return Err(e),
     }
-    let joined = app
-        .store
-        .get_user(&user.id)
-        .await?
-        .ok_or(ServiceError::Conflict)?;
+    // What the transaction wrote, without reading it back.
+    let mut joined = user;
+    joined.org_id = Some(inv.org_id);
+    joined.role = Some(inv.role);
+    joined.joined_at = Some(now.rfc3339());
     start_session(app, joined).await
 }
 
