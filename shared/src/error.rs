@@ -57,6 +57,8 @@ pub enum ServiceError {
     InvitationAlreadyAccepted,
     #[error("the invitation is for another email address")]
     EmailMismatch,
+    #[error("the change was refused for some of the users; nothing was changed")]
+    BulkRefused(Vec<FieldError>),
     #[error("the owner is protected")]
     OwnerProtected,
     #[error("the confirmation does not match the organization code")]

@@ -112,7 +112,14 @@ async fn a_new_address_creates_its_account_and_is_signed_in() {
     // The change is in the audit log, in the same transaction.
     let audit = t.app.store.list_audit(&org, 50, None).await.unwrap();
     let actions: Vec<_> = audit.items.iter().map(|a| a.action.as_str()).collect();
-    assert_eq!(actions, ["invitation.accepted", "invitation.sent"]);
+    let invitation_actions: Vec<_> = actions
+        .into_iter()
+        .filter(|a| a.starts_with("invitation."))
+        .collect();
+    assert_eq!(
+        invitation_actions,
+        ["invitation.accepted", "invitation.sent"]
+    );
     // Inviting the member again says so.
     let r = t.invite(&owner, org, &[&to], "member").await;
     assert_eq!(r.body["results"][0]["status"], "already_member");

@@ -75,6 +75,21 @@ fn function_routes() -> Routes {
     for r in roster::http::accept_routes::ROUTES {
         routes.insert(("accept".into(), r.method.into(), r.path.into()));
     }
+    for r in roster::http::members_routes::ROUTES {
+        routes.insert(("members".into(), r.method.into(), r.path.into()));
+    }
+    for r in roster::http::change_role_routes::ROUTES {
+        routes.insert(("change-role".into(), r.method.into(), r.path.into()));
+    }
+    for r in roster::http::remove_routes::ROUTES {
+        routes.insert(("remove".into(), r.method.into(), r.path.into()));
+    }
+    for r in roster::http::users_routes::ROUTES {
+        routes.insert(("users".into(), r.method.into(), r.path.into()));
+    }
+    for r in roster::http::audit_routes::ROUTES {
+        routes.insert(("audit".into(), r.method.into(), r.path.into()));
+    }
     routes
 }
 

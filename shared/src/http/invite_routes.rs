@@ -3,8 +3,7 @@
 use super::router::{Route, resolve};
 use super::{Reply, json, json_body, no_content, query};
 use crate::app::App;
-use crate::domain::OrgId;
-use crate::services::{caller, invitations, page_limit};
+use crate::services::{invitations, page_limit};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
@@ -51,14 +50,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn dispatch(app: &App, req: &Request) -> Reply {
     let (op, params) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
-    // The caller and the organization are independent reads: one round trip for both.
-    let org_id = params.get("org_id").and_then(|r| OrgId::parse(r).ok());
-    let (who, org) = tokio::try_join!(caller::authenticate(app, super::bearer(req)), async {
-        match &org_id {
-            Some(id) => app.store.get_org(id).await,
-            None => Ok(None),
-        }
-    })?;
+    let (who, org) = super::caller_and_org(app, req, &params).await?;
     let inv_id = params.get("invitation_id");
     match op {
         Op::Invite => {

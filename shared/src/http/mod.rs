@@ -2,13 +2,18 @@
 //! response. Every status code is chosen in `problem.rs` or by the success helpers here.
 
 pub mod accept_routes;
+pub mod audit_routes;
 pub mod auth_routes;
 mod body;
+pub mod change_role_routes;
 pub mod invite_routes;
+pub mod members_routes;
 pub mod orgs_routes;
 mod page;
 pub mod problem;
+pub mod remove_routes;
 pub mod router;
+pub mod users_routes;
 
 pub use body::{MAX_BODY_BYTES, body_bytes, json_body};
 
@@ -104,4 +109,25 @@ pub fn form_fields(bytes: &[u8]) -> Vec<(String, String)> {
             (percent_decode(k), percent_decode(v))
         })
         .collect()
+}
+
+/// The caller and the organization the path names, read concurrently (one round trip).
+/// A malformed org id reads as no organization: the same 404 as a missing one.
+pub async fn caller_and_org(
+    app: &crate::app::App,
+    req: &Request,
+    params: &router::PathParams,
+) -> ServiceResult<(crate::domain::User, Option<crate::domain::Organization>)> {
+    let org_id = params
+        .get("org_id")
+        .and_then(|r| crate::domain::OrgId::parse(r).ok());
+    tokio::try_join!(
+        crate::services::caller::authenticate(app, bearer(req)),
+        async {
+            match &org_id {
+                Some(id) => app.store.get_org(id).await,
+                None => Ok(None),
+            }
+        }
+    )
 }

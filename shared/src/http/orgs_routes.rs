@@ -3,8 +3,6 @@
 use super::router::{Route, resolve};
 use super::{Reply, json, json_body, no_content, query};
 use crate::app::App;
-use crate::domain::OrgId;
-use crate::error::{ServiceError, ServiceResult};
 use crate::services::{caller, orgs, page_limit};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -54,12 +52,6 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     super::respond(dispatch(app, &req).await)
 }
 
-fn org_id(raw: Option<&str>) -> ServiceResult<OrgId> {
-    // A malformed id cannot name an organization: the same 404 as a missing one.
-    raw.and_then(|r| OrgId::parse(r).ok())
-        .ok_or(ServiceError::NotFound)
-}
-
 async fn dispatch(app: &App, req: &Request) -> Reply {
     let (op, params) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
     let bearer = super::bearer(req);
@@ -79,16 +71,7 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
             )
         }
         Op::Get | Op::Update | Op::Delete => {
-            // The caller and the organization are independent reads: one round trip for both.
-            let who = caller::authenticate(app, bearer);
-            let id = org_id(params.get("org_id"));
-            let org = async {
-                match &id {
-                    Ok(id) => app.store.get_org(id).await,
-                    Err(_) => Ok(None),
-                }
-            };
-            let (who, org) = tokio::try_join!(who, org)?;
+            let (who, org) = super::caller_and_org(app, req, &params).await?;
             match op {
                 Op::Get => json(StatusCode::OK, &orgs::get(&who, org)?),
                 Op::Update => {

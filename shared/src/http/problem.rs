@@ -66,6 +66,11 @@ pub fn classify(err: &ServiceError) -> (StatusCode, &'static str, &'static str) 
             "member_of_another_organization",
             "Already a member of an organization",
         ),
+        BulkRefused(_) => (
+            StatusCode::CONFLICT,
+            "bulk_refused",
+            "Refused for some users",
+        ),
         AlreadyMember => (StatusCode::CONFLICT, "already_member", "Already a member"),
         InvitationExpired => (StatusCode::GONE, "invitation_expired", "Invitation expired"),
         InvitationRevoked => (StatusCode::GONE, "invitation_revoked", "Invitation revoked"),
@@ -131,7 +136,9 @@ pub fn problem_response(err: &ServiceError) -> Response<Body> {
         other => other.to_string(),
     };
     let errors = match err {
-        ServiceError::Validation(fields) => Some(fields.clone()),
+        ServiceError::Validation(fields) | ServiceError::BulkRefused(fields) => {
+            Some(fields.clone())
+        }
         ServiceError::ConfirmationMismatch => Some(vec![FieldError::new(
             "confirm",
             "must equal the organization code",

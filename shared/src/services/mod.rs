@@ -7,7 +7,9 @@ pub mod auth;
 pub mod caller;
 pub mod cleanup;
 pub mod invitations;
+pub mod members;
 pub mod orgs;
+pub mod users;
 
 /// Page size from `?limit=`: 1 to 100, default 50.
 pub fn page_limit(raw: Option<&str>) -> crate::error::ServiceResult<i32> {

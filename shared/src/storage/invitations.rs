@@ -125,7 +125,7 @@ impl Store {
     }
 
     /// BatchGetItem over up to 100 keys, following UnprocessedKeys.
-    async fn batch_get(
+    pub(crate) async fn batch_get(
         &self,
         keys_: Vec<HashMap<String, AttributeValue>>,
     ) -> ServiceResult<Vec<HashMap<String, AttributeValue>>> {

@@ -2,7 +2,7 @@
 //!
 //! | item              | pk                     | sk        | gsi1pk / gsi1sk                     | gsi2pk / gsi2sk    |
 //! |-------------------|------------------------|-----------|-------------------------------------|--------------------|
-//! | user              | `USER#<user_id>`       | `PROFILE` | `ORG#<org_id>#MEMBERS` / `USER#<id>` (sparse: members only) | `EMAIL#<email>` / `USER` |
+//! | user              | `USER#<user_id>`       | `PROFILE` | `ORG#<org_id>#MEMBERS` / `USER#<id>` (members), `PLATFORM_ADMINS` / same (platform admins without an org) | `EMAIL#<email>` / `USER` |
 //! | email claim       | `EMAIL#<email>`        | `EMAIL`   |                                     |                    |
 //! | organization      | `ORG#<org_id>`         | `PROFILE` | `ORGS` / `<created_at>#<org_id>` (live) or `DELETING_ORGS` / same (being deleted) | |
 //! | org code claim    | `CODE#<CODE>`          | `CODE`    |                                     |                    |
@@ -49,6 +49,7 @@ pub fn member_sk(id: &UserId) -> String {
 }
 
 pub const ORGS_LIST: &str = "ORGS";
+pub const PLATFORM_ADMINS: &str = "PLATFORM_ADMINS";
 pub const DELETING_ORGS: &str = "DELETING_ORGS";
 
 pub fn org_list_sk(created_at: &str, id: &OrgId) -> String {

@@ -7,6 +7,7 @@ mod errors;
 mod invitations;
 mod items;
 pub mod keys;
+mod members;
 mod orgs;
 mod sessions;
 pub mod table;
@@ -19,6 +20,7 @@ pub use invitations::{InviteWrite, Link, Retention};
 pub use orgs::{NewOrg, OrgChanges};
 pub use sessions::Session;
 pub use throttle::LoginThrottle;
+pub use users::UserChanges;
 
 use crate::domain::{OrgId, OrgRole, User};
 use aws_sdk_dynamodb::Client;

@@ -81,10 +81,21 @@ impl Store {
         } else {
             self.authority_check(caller, &Authority::PlatformAdmin)?
         };
+        let epoch = crate::clock::Now::get().epoch();
         let items = vec![
             caller_item,
             self.put_new(serde_dynamo::to_item(claim)?)?,
             self.put_new(serde_dynamo::to_item(item.clone())?)?,
+            self.audit_put(super::Audit {
+                org: org.id,
+                actor: Some(caller.id),
+                action: "org.created",
+                target: org.id.to_string(),
+                before: None,
+                after: Some(serde_json::json!({"name": item.name, "code": item.code, "tier": item.tier, "owner_id": item.owner_id})),
+                at: &org.now,
+                epoch,
+            })?,
         ];
         self.client
             .transact_write_items()
@@ -198,6 +209,21 @@ impl Store {
             self.authority_check(caller, authority)?,
             TransactWriteItem::builder().update(update).build(),
         ];
+        items.push(self.audit_put(super::Audit {
+            org: *id,
+            actor: Some(caller.id),
+            action: "org.updated",
+            target: id.to_string(),
+            before: Some(serde_json::json!({"code": current_code})),
+            after: Some(serde_json::json!({
+                "name": changes.name.as_ref().map(|v| v.to_string()),
+                "description": changes.description.as_ref().map(|v| v.to_string()),
+                "tier": changes.tier.as_ref().map(|v| v.as_ref().to_string()),
+                "code": changes.code.as_ref().map(|v| v.to_string()),
+            })),
+            at: now,
+            epoch: crate::clock::Now::get().epoch(),
+        })?);
         if let Some(code) = new_code {
             let claim = ClaimItem {
                 pk: keys::code_pk(code),
@@ -215,8 +241,7 @@ impl Store {
             .map_err(|e| {
                 errors::transaction_error(e, |i| match i {
                     0 => ServiceError::Forbidden,
-                    1 => ServiceError::Conflict,
-                    2 => ServiceError::CodeTaken,
+                    3 => ServiceError::CodeTaken,
                     _ => ServiceError::Conflict,
                 })
             })?;
@@ -256,6 +281,16 @@ impl Store {
             self.authority_check(caller, authority)?,
             TransactWriteItem::builder().update(update).build(),
             self.release_code(&org.code, &org.id)?,
+            self.audit_put(super::Audit {
+                org: org.id,
+                actor: Some(caller.id),
+                action: "org.deleted",
+                target: org.id.to_string(),
+                before: Some(serde_json::json!({"name": org.name, "code": org.code})),
+                after: None,
+                at: now,
+                epoch: crate::clock::Now::get().epoch(),
+            })?,
         ];
         self.client
             .transact_write_items()

@@ -3,6 +3,15 @@
 use super::items::{ClaimItem, UserItem};
 use super::{Authority, Store, errors, keys, n, s};
 use crate::domain::{Email, OrgId, OrgRole, User, UserId};
+
+/// What a PATCH /users/{id} changes; `None` keeps the current value.
+#[derive(Debug, Default)]
+pub struct UserChanges {
+    pub name: Option<String>,
+    pub email: Option<Email>,
+    pub password_hash: Option<String>,
+    pub role: Option<OrgRole>,
+}
 use crate::error::{ServiceError, ServiceResult};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use std::collections::HashMap;
@@ -27,9 +36,14 @@ impl From<UserItem> for User {
 
 impl From<&User> for UserItem {
     fn from(user: &User) -> Self {
-        let member = user
-            .org_id
-            .map(|org| (keys::org_members_pk(&org), keys::member_sk(&user.id)));
+        // gsi1 lists an org's members, and the platform admins who belong to no org.
+        let member = match user.org_id {
+            Some(org) => Some((keys::org_members_pk(&org), keys::member_sk(&user.id))),
+            None if user.platform_admin => {
+                Some((keys::PLATFORM_ADMINS.to_string(), keys::member_sk(&user.id)))
+            }
+            None => None,
+        };
         UserItem {
             pk: keys::user_pk(&user.id),
             sk: keys::PROFILE.into(),
@@ -90,13 +104,15 @@ impl Store {
         }
     }
 
-    /// Creates an account and claims its email, atomically (`email_taken` if claimed).
-    /// `authority`, when given, is re-checked on the acting user in the same transaction.
+    /// Creates an account and claims its email, atomically (`email_taken` if claimed). In an
+    /// organization it also counts the member and writes the audit entry. `actor`, when
+    /// given, has its authority re-checked in the same transaction.
     pub async fn create_user(
         &self,
         user: &User,
         actor: Option<(&User, &Authority)>,
     ) -> ServiceResult<()> {
+        let now = crate::clock::Now::get();
         let mut items = Vec::new();
         if let Some((caller, authority)) = actor {
             items.push(self.authority_check(caller, authority)?);
@@ -106,8 +122,24 @@ impl Store {
             sk: keys::EMAIL_SK.into(),
             owner: user.id.to_string(),
         };
+        let claim_at = items.len();
         items.push(self.put_new(serde_dynamo::to_item(claim)?)?);
         items.push(self.put_new(serde_dynamo::to_item(UserItem::from(user))?)?);
+        if let Some(org) = user.org_id {
+            items.push(self.member_count_change(&org, 1)?);
+            items.push(self.audit_put(super::Audit {
+                org,
+                actor: actor.map(|(c, _)| c.id),
+                action: "user.created",
+                target: user.id.to_string(),
+                before: None,
+                after: Some(
+                    serde_json::json!({"email": user.email, "name": user.name, "role": user.role}),
+                ),
+                at: &now.rfc3339(),
+                epoch: now.epoch(),
+            })?);
+        }
         let has_actor = actor.is_some();
         self.client
             .transact_write_items()
@@ -116,9 +148,199 @@ impl Store {
             .await
             .map(|_| ())
             .map_err(|e| {
-                errors::transaction_error(e, |i| match (has_actor, i) {
-                    (true, 0) => ServiceError::Forbidden,
-                    _ if i == usize::from(has_actor) => ServiceError::EmailTaken,
+                errors::transaction_error(e, |i| match i {
+                    0 if has_actor => ServiceError::Forbidden,
+                    i if i == claim_at => ServiceError::EmailTaken,
+                    i if i == claim_at + 2 => ServiceError::NotFound,
+                    _ => ServiceError::Conflict,
+                })
+            })
+    }
+
+    pub(crate) fn member_count_change(
+        &self,
+        org: &OrgId,
+        delta: i64,
+    ) -> ServiceResult<TransactWriteItem> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::org_pk(org), keys::PROFILE)))
+            .update_expression("ADD member_count :d")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
+            .expression_attribute_values(":d", n(delta))
+            .build()?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Applies `changes` to `user` as read (its token version must be unchanged). A new
+    /// email moves the claim; a new password hash ends every session.
+    pub async fn update_user(
+        &self,
+        user: &User,
+        changes: &UserChanges,
+        actor: &User,
+        authority: &Authority,
+    ) -> ServiceResult<()> {
+        let now = crate::clock::Now::get();
+        let at = now.rfc3339();
+        let mut items = Vec::new();
+        let self_edit = actor.id == user.id;
+        if !self_edit {
+            items.push(self.authority_check(actor, authority)?);
+        }
+        let mut sets = vec!["updated_at = :now".to_string()];
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::user_pk(&user.id), keys::PROFILE)))
+            .expression_attribute_values(":ver", n(user.token_version))
+            .expression_attribute_values(":now", s(&at));
+        let mut condition = "attribute_exists(pk) AND token_version = :ver".to_string();
+        if let Some(name) = &changes.name {
+            sets.push("#name = :name".into());
+            update = update
+                .expression_attribute_names("#name", "name")
+                .expression_attribute_values(":name", s(name));
+        }
+        if let Some(email) = &changes.email {
+            sets.push("email = :email, gsi2pk = :g2pk".into());
+            update = update
+                .expression_attribute_values(":email", s(email.as_ref()))
+                .expression_attribute_values(":g2pk", s(keys::email_pk(email)));
+        }
+        if let Some(hash) = &changes.password_hash {
+            sets.push("password_hash = :hash, token_version = :next".into());
+            update = update
+                .expression_attribute_values(":hash", s(hash))
+                .expression_attribute_values(":next", n(user.token_version + 1));
+        }
+        if let Some(role) = changes.role {
+            // Only a member's role changes here, and never to or from owner.
+            sets.push("#role = :role".into());
+            condition.push_str(" AND org_id = :org AND #role <> :owner");
+            update = update
+                .expression_attribute_names("#role", "role")
+                .expression_attribute_values(":role", s(role.as_str()))
+                .expression_attribute_values(
+                    ":org",
+                    s(user.org_id.map(|o| o.to_string()).unwrap_or_default()),
+                )
+                .expression_attribute_values(":owner", s("owner"));
+        }
+        let update = update.condition_expression(condition);
+        let target_at = items.len();
+        items.push(
+            TransactWriteItem::builder()
+                .update(
+                    update
+                        .update_expression(format!("SET {}", sets.join(", ")))
+                        .build()?,
+                )
+                .build(),
+        );
+        if let Some(email) = &changes.email {
+            let claim = ClaimItem {
+                pk: keys::email_pk(email),
+                sk: keys::EMAIL_SK.into(),
+                owner: user.id.to_string(),
+            };
+            items.push(self.put_new(serde_dynamo::to_item(claim)?)?);
+            items.push(self.release_email(&user.email, &user.id)?);
+        }
+        if let Some(org) = user.org_id {
+            items.push(self.audit_put(super::Audit {
+                org,
+                actor: Some(actor.id),
+                action: "user.updated",
+                target: user.id.to_string(),
+                before: Some(
+                    serde_json::json!({"name": user.name, "email": user.email, "role": user.role}),
+                ),
+                after: Some(serde_json::json!({
+                    "name": changes.name, "email": changes.email, "role": changes.role,
+                    "password_changed": changes.password_hash.is_some(),
+                })),
+                at: &at,
+                epoch: now.epoch(),
+            })?);
+        }
+        let has_email = changes.email.is_some();
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                errors::transaction_error(e, |i| match i {
+                    i if i < target_at => ServiceError::Forbidden,
+                    i if i == target_at => ServiceError::Conflict,
+                    i if has_email && i == target_at + 1 => ServiceError::EmailTaken,
+                    _ => ServiceError::Conflict,
+                })
+            })
+    }
+
+    fn release_email(&self, email: &Email, owner: &UserId) -> ServiceResult<TransactWriteItem> {
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::email_pk(email), keys::EMAIL_SK)))
+            .condition_expression("#owner = :id")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":id", s(owner.to_string()))
+            .build()?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Deletes the account (never an owner's), frees its email and leaves its org, atomically.
+    /// Its sessions die with it: a refresh finds no user.
+    pub async fn delete_user(
+        &self,
+        user: &User,
+        actor: &User,
+        authority: &Authority,
+    ) -> ServiceResult<()> {
+        let now = crate::clock::Now::get();
+        let mut items = Vec::new();
+        if actor.id != user.id {
+            items.push(self.authority_check(actor, authority)?);
+        }
+        let target_at = items.len();
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::user_pk(&user.id), keys::PROFILE)))
+            .condition_expression(
+                "token_version = :ver AND (attribute_not_exists(#role) OR #role <> :owner)",
+            )
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":ver", n(user.token_version))
+            .expression_attribute_values(":owner", s("owner"))
+            .build()?;
+        items.push(TransactWriteItem::builder().delete(delete).build());
+        items.push(self.release_email(&user.email, &user.id)?);
+        if let Some(org) = user.org_id {
+            items.push(self.member_count_change(&org, -1)?);
+            items.push(self.audit_put(super::Audit {
+                org,
+                actor: Some(actor.id),
+                action: "user.deleted",
+                target: user.id.to_string(),
+                before: Some(
+                    serde_json::json!({"email": user.email, "name": user.name, "role": user.role}),
+                ),
+                after: None,
+                at: &now.rfc3339(),
+                epoch: now.epoch(),
+            })?);
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                errors::transaction_error(e, |i| match i {
+                    i if i < target_at => ServiceError::Forbidden,
                     _ => ServiceError::Conflict,
                 })
             })

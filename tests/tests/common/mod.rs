@@ -203,11 +203,20 @@ impl TestApp {
 
     pub async fn dispatch(&self, req: Request) -> Reply {
         let path = req.uri().path().to_string();
-        let res = match function_for(&path) {
-            "auth" => roster::http::auth_routes::handle(&self.app, req).await,
-            "invite" => roster::http::invite_routes::handle(&self.app, req).await,
-            "accept" => roster::http::accept_routes::handle(&self.app, req).await,
-            _ => roster::http::orgs_routes::handle(&self.app, req).await,
+        use roster::http::{
+            accept_routes, audit_routes, auth_routes, change_role_routes, invite_routes,
+            members_routes, orgs_routes, remove_routes, users_routes,
+        };
+        let res = match function_for(&path, req.method().as_str()) {
+            "auth" => auth_routes::handle(&self.app, req).await,
+            "invite" => invite_routes::handle(&self.app, req).await,
+            "accept" => accept_routes::handle(&self.app, req).await,
+            "members" => members_routes::handle(&self.app, req).await,
+            "change-role" => change_role_routes::handle(&self.app, req).await,
+            "remove" => remove_routes::handle(&self.app, req).await,
+            "users" => users_routes::handle(&self.app, req).await,
+            "audit" => audit_routes::handle(&self.app, req).await,
+            _ => orgs_routes::handle(&self.app, req).await,
         };
         let status = res.status().as_u16();
         let headers = res.headers().clone();
@@ -311,23 +320,59 @@ impl TestApp {
     }
 }
 
-/// Which function serves `path` (by the functions' own route tables).
-pub fn function_for(path: &str) -> &'static str {
+/// Which function serves `method` + `path`, by the functions' own route tables (as the
+/// local router and API Gateway do). A path no function serves goes to `orgs`, whose own
+/// table answers 404 or 405.
+pub fn function_for(path: &str, method: &str) -> &'static str {
     use roster::http::router::{Route, resolve};
-    fn serves<Op: Copy>(routes: &[Route<Op>], path: &str) -> bool {
-        routes
-            .iter()
-            .any(|r| resolve(std::slice::from_ref(r), r.method, path).is_ok())
+    use roster::http::{
+        accept_routes, audit_routes, auth_routes, change_role_routes, invite_routes,
+        members_routes, orgs_routes, remove_routes, users_routes,
+    };
+    fn serves<Op: Copy>(routes: &[Route<Op>], path: &str, method: &str) -> bool {
+        resolve(routes, method, path).is_ok()
     }
-    if serves(roster::http::auth_routes::ROUTES, path) {
-        "auth"
-    } else if serves(roster::http::invite_routes::ROUTES, path) {
-        "invite"
-    } else if serves(roster::http::accept_routes::ROUTES, path) {
-        "accept"
-    } else {
-        "orgs"
-    }
+    let tables: [(&str, bool); 9] = [
+        ("auth", serves(auth_routes::ROUTES, path, method)),
+        ("orgs", serves(orgs_routes::ROUTES, path, method)),
+        ("invite", serves(invite_routes::ROUTES, path, method)),
+        ("accept", serves(accept_routes::ROUTES, path, method)),
+        ("members", serves(members_routes::ROUTES, path, method)),
+        (
+            "change-role",
+            serves(change_role_routes::ROUTES, path, method),
+        ),
+        ("remove", serves(remove_routes::ROUTES, path, method)),
+        ("users", serves(users_routes::ROUTES, path, method)),
+        ("audit", serves(audit_routes::ROUTES, path, method)),
+    ];
+    let paths: [(&str, bool); 3] = [
+        // A known path under another method: the function owning the path answers 405.
+        (
+            "auth",
+            auth_routes::ROUTES
+                .iter()
+                .any(|r| resolve(std::slice::from_ref(r), r.method, path).is_ok()),
+        ),
+        (
+            "accept",
+            accept_routes::ROUTES
+                .iter()
+                .any(|r| resolve(std::slice::from_ref(r), r.method, path).is_ok()),
+        ),
+        (
+            "users",
+            users_routes::ROUTES
+                .iter()
+                .any(|r| resolve(std::slice::from_ref(r), r.method, path).is_ok()),
+        ),
+    ];
+    tables
+        .iter()
+        .chain(paths.iter())
+        .find(|(_, hit)| *hit)
+        .map(|(name, _)| *name)
+        .unwrap_or("orgs")
 }
 
 pub fn unique_email(prefix: &str) -> String {

@@ -1,0 +1,235 @@
+//! Direct user management (the seeds' "direct creation"): platform admins anywhere, org
+//! owners and admins in their own org with roles admin or member, never on an owner or a
+//! platform admin.
+
+use super::access;
+use crate::app::App;
+use crate::auth::password;
+use crate::clock::Now;
+use crate::domain::{Email, OrgId, OrgRole, Page, Password, PersonName, User, UserId};
+use crate::error::{ServiceError, ServiceResult};
+use crate::storage::{Authority, UserChanges};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub email: Email,
+    pub name: PersonName,
+    pub password: Password,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub org_id: Option<OrgId>,
+    #[serde(default)]
+    pub platform_admin: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[serde(default)]
+    pub name: Option<PersonName>,
+    #[serde(default)]
+    pub email: Option<Email>,
+    #[serde(default)]
+    pub password: Option<Password>,
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+fn member_role(raw: Option<&str>) -> ServiceResult<OrgRole> {
+    match raw.map(OrgRole::parse) {
+        None => Ok(OrgRole::Member),
+        Some(Ok(OrgRole::Owner)) => Err(ServiceError::field(
+            "role",
+            "must be admin or member (ownership moves by transfer)",
+        )),
+        Some(Ok(role)) => Ok(role),
+        Some(Err(e)) => Err(ServiceError::field("role", e.message)),
+    }
+}
+
+async fn hash(password: Password) -> ServiceResult<String> {
+    tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("password hash: {e}")))?
+        .map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+pub async fn create(app: &App, caller: &User, req: CreateUser) -> ServiceResult<User> {
+    let (org_id, role, authority) = if caller.platform_admin {
+        if req.platform_admin {
+            if req.org_id.is_some() || req.role.is_some() {
+                return Err(ServiceError::field(
+                    "platform_admin",
+                    "platform admins belong to no organization",
+                ));
+            }
+            (None, None, Authority::PlatformAdmin)
+        } else {
+            let org = req
+                .org_id
+                .ok_or_else(|| ServiceError::field("org_id", "is required"))?;
+            app.store
+                .get_org(&org)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            (
+                Some(org),
+                Some(member_role(req.role.as_deref())?),
+                Authority::PlatformAdmin,
+            )
+        }
+    } else {
+        let own = caller.org_id.ok_or(ServiceError::Forbidden)?;
+        let org = req.org_id.unwrap_or(own);
+        let authority = access::manager(caller, &org)?;
+        if req.platform_admin {
+            return Err(ServiceError::Forbidden);
+        }
+        (
+            Some(org),
+            Some(member_role(req.role.as_deref())?),
+            authority,
+        )
+    };
+    let now = Now::get().rfc3339();
+    let user = User {
+        id: UserId::new(),
+        email: req.email,
+        name: req.name.to_string(),
+        org_id,
+        role,
+        platform_admin: req.platform_admin,
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        joined_at: org_id.map(|_| now),
+        password_hash: hash(req.password).await?,
+        token_version: 0,
+    };
+    app.store
+        .create_user(&user, Some((caller, &authority)))
+        .await?;
+    Ok(user)
+}
+
+pub async fn list(
+    app: &App,
+    caller: &User,
+    org_id: Option<&str>,
+    platform_admins: bool,
+    limit: i32,
+    cursor: Option<&str>,
+) -> ServiceResult<Page<User>> {
+    let org = org_id
+        .map(|raw| OrgId::parse(raw).map_err(|_| ServiceError::NotFound))
+        .transpose()?;
+    if caller.platform_admin {
+        return match (org, platform_admins) {
+            (None, true) => app.store.list_platform_admins(limit, cursor).await,
+            (Some(org), false) => app.store.list_members(&org, None, limit, cursor).await,
+            _ => Err(ServiceError::field(
+                "org_id",
+                "give org_id, or platform_admins=true",
+            )),
+        };
+    }
+    if platform_admins {
+        return Err(ServiceError::Forbidden);
+    }
+    let own = caller.org_id.ok_or(ServiceError::Forbidden)?;
+    let org = org.unwrap_or(own);
+    access::manager(caller, &org)?;
+    app.store.list_members(&org, None, limit, cursor).await
+}
+
+/// The user if the caller may see them: themself, anyone for a platform admin, their org's
+/// users for its owners and admins. Everyone else gets a 404.
+async fn visible(
+    app: &App,
+    caller: &User,
+    raw_id: Option<&str>,
+) -> ServiceResult<(User, Authority)> {
+    let id = raw_id
+        .and_then(|r| UserId::parse(r).ok())
+        .ok_or(ServiceError::NotFound)?;
+    let user = app
+        .store
+        .get_user(&id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if caller.platform_admin {
+        return Ok((user, Authority::PlatformAdmin));
+    }
+    if user.id == caller.id {
+        return Ok((user, Authority::SignedIn));
+    }
+    let org = user.org_id.ok_or(ServiceError::NotFound)?;
+    let authority = access::manager(caller, &org)?;
+    Ok((user, authority))
+}
+
+pub async fn get(app: &App, caller: &User, id: Option<&str>) -> ServiceResult<User> {
+    visible(app, caller, id).await.map(|(u, _)| u)
+}
+
+/// Org admins may not act on the owner or a platform admin.
+fn guard_target(caller: &User, target: &User) -> ServiceResult<()> {
+    if caller.platform_admin || caller.id == target.id {
+        return Ok(());
+    }
+    if target.platform_admin || target.role == Some(OrgRole::Owner) {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(())
+}
+
+pub async fn update(
+    app: &App,
+    caller: &User,
+    id: Option<&str>,
+    req: UpdateUser,
+) -> ServiceResult<User> {
+    let (user, authority) = visible(app, caller, id).await?;
+    guard_target(caller, &user)?;
+    let role = match req.role.as_deref() {
+        None => None,
+        Some(_) if caller.id == user.id && !caller.platform_admin => {
+            return Err(ServiceError::Forbidden);
+        }
+        Some(_) if user.org_id.is_none() => {
+            return Err(ServiceError::field(
+                "role",
+                "the user belongs to no organization",
+            ));
+        }
+        Some(_) if user.role == Some(OrgRole::Owner) => return Err(ServiceError::OwnerProtected),
+        Some(raw) => Some(member_role(Some(raw))?),
+    };
+    let changes = UserChanges {
+        name: req.name.map(|n| n.to_string()),
+        email: req.email.filter(|e| *e != user.email),
+        password_hash: match req.password {
+            Some(p) => Some(hash(p).await?),
+            None => None,
+        },
+        role,
+    };
+    app.store
+        .update_user(&user, &changes, caller, &authority)
+        .await?;
+    app.store
+        .get_user(&user.id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+pub async fn delete(app: &App, caller: &User, id: Option<&str>) -> ServiceResult<()> {
+    let (user, authority) = visible(app, caller, id).await?;
+    if user.role == Some(OrgRole::Owner) {
+        return Err(ServiceError::OwnerProtected);
+    }
+    guard_target(caller, &user)?;
+    app.store.delete_user(&user, caller, &authority).await
+}

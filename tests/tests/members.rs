@@ -1,0 +1,949 @@
+//! Members, roles, removal, ownership transfer, direct user management and the audit log.
+
+mod common;
+
+use common::{PASSWORD, TestApp, unique_email};
+use futures_util::{StreamExt, stream};
+use roster::domain::{Email, OrgId, OrgRole, User, UserId};
+use serde_json::json;
+
+/// Many members quickly: one password hash shared, accounts written concurrently.
+async fn add_members(t: &TestApp, org: OrgId, count: usize, role: OrgRole) -> Vec<User> {
+    let template = t.create_user(&unique_email("template"), None, false).await;
+    let users: Vec<User> = (0..count)
+        .map(|i| {
+            let mut u = template.clone();
+            u.id = UserId::new();
+            u.email = Email::parse(&format!("m{i}-{}", unique_email("bulk"))).unwrap();
+            u.org_id = Some(org);
+            u.role = Some(role);
+            u.joined_at = Some(u.created_at.clone());
+            u
+        })
+        .collect();
+    let created: Vec<_> = stream::iter(users.iter())
+        .map(|u| t.app.store.create_user(u, None))
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    assert!(created.iter().all(Result::is_ok));
+    users
+}
+
+#[tokio::test]
+async fn an_org_of_2000_members_pages_completely_without_duplicates() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let members = add_members(&t, org, 2000, OrgRole::Member).await;
+    let mut seen = std::collections::HashSet::new();
+    let mut uri = format!("/orgs/{org}/members?limit=100");
+    let mut pages = 0;
+    loop {
+        let r = t.call("GET", &uri, Some(&owner.token), None).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        pages += 1;
+        for m in r.body["items"].as_array().unwrap() {
+            assert!(
+                seen.insert(m["user_id"].as_str().unwrap().to_string()),
+                "duplicate {m}"
+            );
+        }
+        match r.body["next_cursor"].as_str() {
+            Some(c) => uri = format!("/orgs/{org}/members?limit=100&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 2001, "every member (and the owner) once");
+    assert!(members.iter().all(|m| seen.contains(&m.id.to_string())));
+    assert!(pages >= 21);
+    let org_now = t
+        .call("GET", &format!("/orgs/{org}"), Some(&owner.token), None)
+        .await;
+    assert_eq!(
+        org_now.body["member_count"], 2001,
+        "counted with each account"
+    );
+}
+
+#[tokio::test]
+async fn members_list_by_role_and_with_pending_invitations() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let admin = t.member_of(org, OrgRole::Admin).await;
+    t.member_of(org, OrgRole::Member).await;
+    let pending = unique_email("pending");
+    t.invite(&owner, org, &[&pending], "admin").await;
+
+    let r = t
+        .call(
+            "GET",
+            &format!("/orgs/{org}/members?role=admin"),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["user_id"], admin.user.id.to_string());
+    assert_eq!(items[0]["status"], "active");
+
+    let mut all = Vec::new();
+    let mut uri = format!("/orgs/{org}/members?include_pending=true&limit=2");
+    loop {
+        let r = t.call("GET", &uri, Some(&owner.token), None).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        all.extend(r.body["items"].as_array().unwrap().clone());
+        match r.body["next_cursor"].as_str() {
+            Some(c) => uri = format!("/orgs/{org}/members?include_pending=true&limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(all.iter().filter(|m| m["status"] == "active").count(), 3);
+    let p: Vec<_> = all.iter().filter(|m| m["status"] == "pending").collect();
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0]["email"], pending);
+    assert_eq!(p[0]["role"], "admin");
+
+    let r = t
+        .call(
+            "GET",
+            &format!("/orgs/{org}/members/{}", admin.user.id),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.body["email"], admin.user.email.to_string());
+    let r = t
+        .call(
+            "GET",
+            &format!("/orgs/{org}/members?cursor=zz"),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn role_changes_apply_on_the_next_request_and_protect_the_owner() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let admin = t.member_of(org, OrgRole::Admin).await;
+    let member = t.member_of(org, OrgRole::Member).await;
+    let members_uri = format!("/orgs/{org}/members");
+    assert_eq!(
+        t.call("GET", &members_uri, Some(&member.token), None)
+            .await
+            .status,
+        403
+    );
+
+    let r = t
+        .call(
+            "PATCH",
+            &format!("{members_uri}/{}", member.user.id),
+            Some(&admin.token),
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["role"].as_str()),
+        (200, Some("admin")),
+        "{}",
+        r.body
+    );
+    // The same token, the new role: no waiting for expiry.
+    assert_eq!(
+        t.call("GET", &members_uri, Some(&member.token), None)
+            .await
+            .status,
+        200
+    );
+    let r = t
+        .call(
+            "PATCH",
+            &format!("{members_uri}/{}", member.user.id),
+            Some(&owner.token),
+            Some(json!({"role": "member"})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        t.call("GET", &members_uri, Some(&member.token), None)
+            .await
+            .status,
+        403
+    );
+
+    let r = t
+        .call(
+            "PATCH",
+            &format!("{members_uri}/{}", owner.user.id),
+            Some(&admin.token),
+            Some(json!({"role": "member"})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "owner_protected"));
+    let r = t
+        .call(
+            "PATCH",
+            &format!("{members_uri}/{}", member.user.id),
+            Some(&admin.token),
+            Some(json!({"role": "owner"})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (400, "validation_failed"));
+    let r = t
+        .call(
+            "PATCH",
+            &format!("{members_uri}/{}", member.user.id),
+            Some(&member.token),
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let audit = t.app.store.list_audit(&org, 50, None).await.unwrap();
+    assert_eq!(
+        audit
+            .items
+            .iter()
+            .filter(|a| a.action == "member.role_changed")
+            .count(),
+        2
+    );
+    let change = audit
+        .items
+        .iter()
+        .find(|a| a.action == "member.role_changed")
+        .unwrap();
+    assert_eq!(change.after.as_ref().unwrap()["role"], "member");
+    assert_eq!(change.before.as_ref().unwrap()[0]["role"], "admin");
+}
+
+#[tokio::test]
+async fn bulk_role_changes_are_all_or_nothing_and_name_every_blocker() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let admin = t.member_of(org, OrgRole::Admin).await;
+    let members = add_members(&t, org, 100, OrgRole::Member).await;
+    let (other, _) = t.org_with_owner().await;
+    let outsider = t.member_of(other, OrgRole::Member).await;
+    let uri = format!("/orgs/{org}/members/bulk-role");
+
+    let mut ids: Vec<String> = members.iter().take(98).map(|m| m.id.to_string()).collect();
+    ids.push(owner.user.id.to_string());
+    ids.push(outsider.user.id.to_string());
+    let audit_before = t
+        .app
+        .store
+        .list_audit(&org, 100, None)
+        .await
+        .unwrap()
+        .items
+        .len();
+    let r = t
+        .call(
+            "POST",
+            &uri,
+            Some(&admin.token),
+            Some(json!({"user_ids": ids, "role": "admin"})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "bulk_refused"), "{}", r.body);
+    let blockers: Vec<_> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        blockers,
+        [owner.user.id.to_string(), outsider.user.id.to_string()]
+    );
+    let r = t
+        .call(
+            "GET",
+            &format!("/orgs/{org}/members?role=admin&limit=100"),
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body["items"].as_array().unwrap().len(),
+        1,
+        "nothing changed"
+    );
+    assert_eq!(
+        t.app
+            .store
+            .list_audit(&org, 100, None)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        audit_before,
+        "a refused change writes nothing"
+    );
+
+    // All 100 at once (more than one DynamoDB transaction holds).
+    let ids: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
+    let r = t
+        .call(
+            "POST",
+            &uri,
+            Some(&admin.token),
+            Some(json!({"user_ids": ids, "role": "admin"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["updated"].as_u64()),
+        (200, Some(100)),
+        "{}",
+        r.body
+    );
+    let r = t
+        .call(
+            "GET",
+            &format!("/orgs/{org}/members?role=admin&limit=100"),
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body["items"].as_array().unwrap().len(),
+        100,
+        "a full page of admins"
+    );
+    let r = t
+        .call(
+            "POST",
+            &uri,
+            Some(&admin.token),
+            Some(json!({"user_ids": [], "role": "admin"})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = t
+        .call(
+            "POST",
+            &uri,
+            Some(&admin.token),
+            Some(json!({"user_ids": ["nope"], "role": "admin"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["errors"][0]["field"].as_str()),
+        (400, Some("user_ids[0]"))
+    );
+}
+
+#[tokio::test]
+async fn removal_leaving_and_the_protected_owner() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let admin = t.member_of(org, OrgRole::Admin).await;
+    let member = t.member_of(org, OrgRole::Member).await;
+    let leaver = t.member_of(org, OrgRole::Member).await;
+    let members_uri = format!("/orgs/{org}/members");
+
+    let r = t
+        .call(
+            "DELETE",
+            &format!("{members_uri}/{}", owner.user.id),
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "owner_protected"));
+    let r = t
+        .call(
+            "DELETE",
+            &format!("{members_uri}/{}", owner.user.id),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "owner_protected"),
+        "the owner cannot leave"
+    );
+    let r = t
+        .call(
+            "DELETE",
+            &format!("{members_uri}/{}", admin.user.id),
+            Some(&member.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 403, "a member removes nobody else");
+
+    let r = t
+        .call(
+            "DELETE",
+            &format!("{members_uri}/{}", leaver.user.id),
+            Some(&leaver.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = t
+        .call(
+            "DELETE",
+            &format!("{members_uri}/{}", member.user.id),
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    // Access ends on the next request; the account stays and can be invited again.
+    assert_eq!(
+        t.call("GET", &format!("/orgs/{org}"), Some(&member.token), None)
+            .await
+            .status,
+        404
+    );
+    let me = t.call("GET", "/me", Some(&member.token), None).await;
+    assert_eq!(
+        (me.status, me.body["org_id"].clone()),
+        (200, serde_json::Value::Null)
+    );
+    let r = t
+        .invite(&owner, org, &[member.user.email.as_ref()], "member")
+        .await;
+    assert_eq!(r.body["results"][0]["status"], "invited");
+    let token = t.latest_token(member.user.email.as_ref()).await;
+    let r = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            None,
+            Some(json!({"token": token, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let org_now = t
+        .call("GET", &format!("/orgs/{org}"), Some(&owner.token), None)
+        .await;
+    assert_eq!(org_now.body["member_count"], 3);
+
+    // Bulk: all or nothing.
+    let extra = add_members(&t, org, 3, OrgRole::Member).await;
+    let mut ids: Vec<String> = extra.iter().map(|m| m.id.to_string()).collect();
+    ids.push(owner.user.id.to_string());
+    let r = t
+        .call(
+            "POST",
+            &format!("{members_uri}/bulk-remove"),
+            Some(&admin.token),
+            Some(json!({"user_ids": ids})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "bulk_refused"));
+    ids.pop();
+    let r = t
+        .call(
+            "POST",
+            &format!("{members_uri}/bulk-remove"),
+            Some(&admin.token),
+            Some(json!({"user_ids": ids})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["updated"].as_u64()),
+        (200, Some(3)),
+        "{}",
+        r.body
+    );
+    let audit = t.app.store.list_audit(&org, 100, None).await.unwrap();
+    assert_eq!(
+        audit
+            .items
+            .iter()
+            .filter(|a| a.action == "member.removed")
+            .count(),
+        3
+    );
+}
+
+/// The members holding the owner role, read from the table itself (not the GSI).
+async fn owners(t: &TestApp, org: OrgId) -> Vec<UserId> {
+    let page = t
+        .app
+        .store
+        .list_members(&org, None, 100, None)
+        .await
+        .unwrap();
+    let ids: Vec<UserId> = page.items.iter().map(|u| u.id).collect();
+    let fresh = t.app.store.get_users(&ids).await.unwrap();
+    fresh
+        .into_iter()
+        .filter(|u| u.org_id == Some(org) && u.role == Some(OrgRole::Owner))
+        .map(|u| u.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn ownership_moves_atomically_even_under_races() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let admin = t.member_of(org, OrgRole::Admin).await;
+    let a = t.member_of(org, OrgRole::Member).await;
+    let b = t.member_of(org, OrgRole::Member).await;
+    let uri = format!("/orgs/{org}/transfer-ownership");
+
+    let r = t
+        .call(
+            "POST",
+            &uri,
+            Some(&admin.token),
+            Some(json!({"user_id": a.user.id})),
+        )
+        .await;
+    assert_eq!(r.status, 403, "admins cannot transfer");
+    let (other, _) = t.org_with_owner().await;
+    let outsider = t.member_of(other, OrgRole::Member).await;
+    let r = t
+        .call(
+            "POST",
+            &uri,
+            Some(&owner.token),
+            Some(json!({"user_id": outsider.user.id})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "the target must be a member");
+
+    // Two concurrent transfers by the owner: exactly one wins.
+    let (ra, rb) = tokio::join!(
+        t.call(
+            "POST",
+            &uri,
+            Some(&owner.token),
+            Some(json!({"user_id": a.user.id}))
+        ),
+        t.call(
+            "POST",
+            &uri,
+            Some(&owner.token),
+            Some(json!({"user_id": b.user.id}))
+        )
+    );
+    let wins = [ra.status, rb.status].iter().filter(|s| **s == 200).count();
+    assert_eq!(wins, 1, "{} / {}", ra.body, rb.body);
+    let now_owner = owners(&t, org).await;
+    assert_eq!(now_owner.len(), 1);
+    let org_now = t.app.store.get_org(&org).await.unwrap().unwrap();
+    assert_eq!(org_now.owner_id, Some(now_owner[0]));
+    let me = t.call("GET", "/me", Some(&owner.token), None).await;
+    assert_eq!(
+        me.body["role"], "admin",
+        "the previous owner is an admin now"
+    );
+
+    // A transfer racing a removal of its target: never zero or two owners.
+    let new_owner = if now_owner[0] == a.user.id { &a } else { &b };
+    let target = t.member_of(org, OrgRole::Member).await;
+    let remove_uri = format!("/orgs/{org}/members/{}", target.user.id);
+    let (rt, rr) = tokio::join!(
+        t.call(
+            "POST",
+            &uri,
+            Some(&new_owner.token),
+            Some(json!({"user_id": target.user.id}))
+        ),
+        t.call("DELETE", &remove_uri, Some(&admin.token), None)
+    );
+    let final_owners = owners(&t, org).await;
+    assert_eq!(
+        final_owners.len(),
+        1,
+        "transfer {} / remove {}",
+        rt.status,
+        rr.status
+    );
+    assert_eq!(
+        t.app.store.get_org(&org).await.unwrap().unwrap().owner_id,
+        Some(final_owners[0])
+    );
+    let audit = t.app.store.list_audit(&org, 100, None).await.unwrap();
+    assert!(
+        audit
+            .items
+            .iter()
+            .any(|e| e.action == "org.ownership_transferred")
+    );
+}
+
+#[tokio::test]
+async fn users_are_managed_directly_within_the_rules() {
+    let t = TestApp::spawn().await;
+    let root = t.platform_admin().await;
+    let (org, owner) = t.org_with_owner().await;
+    let admin = t.member_of(org, OrgRole::Admin).await;
+    let member = t.member_of(org, OrgRole::Member).await;
+    let (other, _) = t.org_with_owner().await;
+
+    let new = |email: &str, extra: serde_json::Value| {
+        let mut body = json!({"email": email, "name": "Direct User", "password": PASSWORD});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    // Org admins: own org, admin or member only.
+    let e1 = unique_email("direct");
+    let r = t
+        .call(
+            "POST",
+            "/users",
+            Some(&admin.token),
+            Some(new(&e1, json!({"role": "admin"}))),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["org_id"].as_str()),
+        (201, Some(org.to_string().as_str())),
+        "{}",
+        r.body
+    );
+    assert!(r.body.get("password_hash").is_none());
+    let created = r.body["id"].as_str().unwrap().to_string();
+    t.login(&e1).await;
+    let r = t
+        .call(
+            "POST",
+            "/users",
+            Some(&admin.token),
+            Some(new(&unique_email("x"), json!({"org_id": other}))),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    let r = t
+        .call(
+            "POST",
+            "/users",
+            Some(&admin.token),
+            Some(new(&unique_email("x"), json!({"role": "owner"}))),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = t
+        .call(
+            "POST",
+            "/users",
+            Some(&admin.token),
+            Some(new(&unique_email("x"), json!({"platform_admin": true}))),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = t
+        .call(
+            "POST",
+            "/users",
+            Some(&member.token),
+            Some(new(&unique_email("x"), json!({}))),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = t
+        .call(
+            "POST",
+            "/users",
+            Some(&admin.token),
+            Some(new(&e1, json!({}))),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "email_taken"));
+
+    // Platform admins: any org, and platform admins with no org.
+    let r = t
+        .call(
+            "POST",
+            "/users",
+            Some(&root.token),
+            Some(new(
+                &unique_email("y"),
+                json!({"org_id": other, "role": "admin"}),
+            )),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let pa = unique_email("pa");
+    let r = t
+        .call(
+            "POST",
+            "/users",
+            Some(&root.token),
+            Some(new(&pa, json!({"platform_admin": true}))),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["platform_admin"].as_bool()),
+        (201, Some(true)),
+        "{}",
+        r.body
+    );
+    let r = t
+        .call(
+            "GET",
+            "/users?platform_admins=true",
+            Some(&root.token),
+            None,
+        )
+        .await;
+    assert!(
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["email"] == pa.as_str()),
+        "{}",
+        r.body
+    );
+    let r = t
+        .call(
+            "GET",
+            &format!("/users?org_id={org}"),
+            Some(&root.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 4);
+    let r = t.call("GET", "/users", Some(&admin.token), None).await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 4, "own org only");
+    let r = t
+        .call(
+            "GET",
+            &format!("/users?org_id={other}"),
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    let r = t
+        .call(
+            "GET",
+            "/users?platform_admins=true",
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 403);
+
+    // Edit: name, unique email, password (ends the user's sessions), role; never the owner.
+    let session = t.login(&e1).await;
+    let e2 = unique_email("renamed");
+    let r = t
+        .call(
+            "PATCH",
+            &format!("/users/{created}"),
+            Some(&admin.token),
+            Some(json!({"name": "Renamed", "email": e2, "role": "member"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["email"].as_str(), r.body["role"].as_str()),
+        (200, Some(e2.as_str()), Some("member")),
+        "{}",
+        r.body
+    );
+    let r = t
+        .call(
+            "PATCH",
+            &format!("/users/{created}"),
+            Some(&admin.token),
+            Some(json!({"email": member.user.email})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "email_taken"));
+    assert_eq!(
+        t.call("GET", "/me", Some(&session.token), None)
+            .await
+            .status,
+        200,
+        "no password change yet"
+    );
+    let r = t
+        .call(
+            "PATCH",
+            &format!("/users/{created}"),
+            Some(&admin.token),
+            Some(json!({"password": "another long password"})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        t.call("GET", "/me", Some(&session.token), None)
+            .await
+            .status,
+        401,
+        "sessions ended"
+    );
+    let r = t
+        .call(
+            "POST",
+            "/auth/login",
+            None,
+            Some(json!({"email": e2, "password": "another long password"})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = t
+        .call(
+            "PATCH",
+            &format!("/users/{}", owner.user.id),
+            Some(&admin.token),
+            Some(json!({"name": "Hijack"})),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    // The freed email can register again.
+    let r = t
+        .call(
+            "POST",
+            "/users",
+            Some(&admin.token),
+            Some(new(&e1, json!({}))),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    // Delete: account, membership and sessions go; the email is free; never the owner.
+    let r = t
+        .call(
+            "DELETE",
+            &format!("/users/{}", owner.user.id),
+            Some(&root.token),
+            None,
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "owner_protected"));
+    let r = t
+        .call(
+            "DELETE",
+            &format!("/users/{created}"),
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        t.call("GET", &format!("/users/{created}"), Some(&root.token), None)
+            .await
+            .status,
+        404
+    );
+    let r = t
+        .call(
+            "POST",
+            "/auth/login",
+            None,
+            Some(json!({"email": e2, "password": "another long password"})),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    let r = t
+        .call(
+            "POST",
+            "/users",
+            Some(&root.token),
+            Some(new(&e2, json!({"org_id": org}))),
+        )
+        .await;
+    assert_eq!(r.status, 201, "the email is free again: {}", r.body);
+    let audit = t.app.store.list_audit(&org, 100, None).await.unwrap();
+    for action in ["user.created", "user.updated", "user.deleted"] {
+        assert!(audit.items.iter().any(|a| a.action == action), "{action}");
+    }
+}
+
+#[tokio::test]
+async fn one_email_one_account_even_when_created_concurrently() {
+    let t = TestApp::spawn().await;
+    let root = t.platform_admin().await;
+    let (org, _) = t.org_with_owner().await;
+    let email = unique_email("twin");
+    let body = json!({"email": email, "name": "Twin", "password": PASSWORD, "org_id": org});
+    let calls = (0..5).map(|_| t.call("POST", "/users", Some(&root.token), Some(body.clone())));
+    let replies = futures_util::future::join_all(calls).await;
+    assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1);
+    assert!(
+        replies
+            .iter()
+            .filter(|r| r.status != 201)
+            .all(|r| r.code() == "email_taken")
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_lists_newest_first_for_managers_only() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let member = t.member_of(org, OrgRole::Member).await;
+    t.call(
+        "PATCH",
+        &format!("/orgs/{org}"),
+        Some(&owner.token),
+        Some(json!({"name": "Audited"})),
+    )
+    .await;
+    t.invite(&owner, org, &[&unique_email("aud")], "member")
+        .await;
+    let r = t
+        .call(
+            "GET",
+            &format!("/orgs/{org}/audit?limit=2"),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items[0]["action"], "invitation.sent");
+    assert_eq!(items[1]["action"], "org.updated");
+    assert_eq!(items[0]["actor"], owner.user.id.to_string());
+    let next = r.body["next_cursor"].as_str().unwrap();
+    let r = t
+        .call(
+            "GET",
+            &format!("/orgs/{org}/audit?limit=10&cursor={next}"),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    let actions: Vec<_> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        actions.contains(&"org.created".to_string())
+            && actions.contains(&"user.created".to_string()),
+        "{actions:?}"
+    );
+    assert_eq!(
+        t.call(
+            "GET",
+            &format!("/orgs/{org}/audit"),
+            Some(&member.token),
+            None
+        )
+        .await
+        .status,
+        403
+    );
+    let (other, other_owner) = t.org_with_owner().await;
+    assert_eq!(
+        t.call(
+            "GET",
+            &format!("/orgs/{org}/audit"),
+            Some(&other_owner.token),
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    let _ = other;
+}
