@@ -1,5 +1,6 @@
-//! One list of routes: template.yaml's HttpApi events, the local router in Cargo.toml and
-//! each function's own route table must be the same set of (function, method, path).
+//! One list of routes: template.yaml's HttpApi events, the local router in Cargo.toml, each
+//! function's own route table and openapi.yaml must be the same set of (method, path), and
+//! the first three must also agree on which function serves each.
 
 use std::collections::BTreeSet;
 
@@ -93,6 +94,40 @@ fn function_routes() -> Routes {
     routes
 }
 
+/// (method, path) of every operation under `paths:` in openapi.yaml.
+fn openapi_routes() -> BTreeSet<(String, String)> {
+    let text = std::fs::read_to_string(root().join("openapi.yaml")).expect("openapi.yaml");
+    let mut routes = BTreeSet::new();
+    let mut in_paths = false;
+    let mut path = None;
+    for line in text.lines() {
+        if !line.starts_with(' ') && !line.is_empty() {
+            in_paths = line.trim_end() == "paths:";
+            continue;
+        }
+        if !in_paths {
+            continue;
+        }
+        if let Some(p) = line.strip_prefix("  /") {
+            path = Some(format!(
+                "/{}",
+                p.trim_end()
+                    .trim_end_matches(':')
+                    .trim_matches('"')
+                    .trim_matches('\'')
+            ));
+        } else if let Some(m) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':')) {
+            if ["get", "post", "put", "patch", "delete"].contains(&m) {
+                routes.insert((
+                    m.to_uppercase(),
+                    path.clone().expect("a path before its methods"),
+                ));
+            }
+        }
+    }
+    routes
+}
+
 fn differences(a: &Routes, a_name: &str, b: &Routes, b_name: &str) -> Vec<String> {
     let mut out: Vec<String> = a
         .difference(b)
@@ -121,6 +156,22 @@ fn template_local_router_and_functions_agree() {
         &local,
         "the local router (Cargo.toml)",
         &functions,
+        "the functions' route tables",
+    ));
+    let unassigned = |r: &Routes| -> Routes {
+        r.iter()
+            .map(|(_, m, p)| (String::new(), m.clone(), p.clone()))
+            .collect()
+    };
+    let openapi: Routes = openapi_routes()
+        .into_iter()
+        .map(|(m, p)| (String::new(), m, p))
+        .collect();
+    assert!(openapi.len() >= 33, "{openapi:?}");
+    diffs.extend(differences(
+        &openapi,
+        "openapi.yaml",
+        &unassigned(&functions),
         "the functions' route tables",
     ));
     assert!(
