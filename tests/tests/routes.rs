@@ -116,13 +116,15 @@ fn openapi_routes() -> BTreeSet<(String, String)> {
                     .trim_matches('"')
                     .trim_matches('\'')
             ));
-        } else if let Some(m) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':')) {
-            if ["get", "post", "put", "patch", "delete"].contains(&m) {
-                routes.insert((
-                    m.to_uppercase(),
-                    path.clone().expect("a path before its methods"),
-                ));
-            }
+        } else if let Some(m) = line
+            .strip_prefix("    ")
+            .and_then(|l| l.strip_suffix(':'))
+            .filter(|m| ["get", "post", "put", "patch", "delete"].contains(m))
+        {
+            routes.insert((
+                m.to_uppercase(),
+                path.clone().expect("a path before its methods"),
+            ));
         }
     }
     routes

@@ -453,19 +453,12 @@ impl Store {
         for w in chunk {
             items.extend(self.items_for(w, org, actor, &now.rfc3339(), now.epoch(), retention)?);
         }
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                errors::transaction_error(e, |i| match i {
-                    0 => ServiceError::Forbidden,
-                    1 => ServiceError::NotFound,
-                    _ => ServiceError::Conflict,
-                })
-            })
+        self.transact(items, |i| match i {
+            0 => ServiceError::Forbidden,
+            1 => ServiceError::NotFound,
+            _ => ServiceError::Conflict,
+        })
+        .await
     }
 
     /// Records that the email for the invitation's current link could not be sent.
@@ -649,18 +642,11 @@ impl Store {
             at: now,
             epoch,
         })?);
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                errors::transaction_error(e, |i| match (has_actor, i) {
-                    (true, 0) => ServiceError::Forbidden,
-                    _ => ServiceError::Conflict,
-                })
-            })
+        self.transact(items, |i| match (has_actor, i) {
+            (true, 0) => ServiceError::Forbidden,
+            _ => ServiceError::Conflict,
+        })
+        .await
     }
 
     /// Accepts an invitation: marks it accepted, releases its pending claim, counts the
@@ -736,20 +722,13 @@ impl Store {
             at: now,
             epoch,
         })?);
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                errors::transaction_error(e, |i| match i {
-                    0 | 1 => ServiceError::Conflict,
-                    2 => ServiceError::NotFound,
-                    3 if !new_account => ServiceError::MemberOfAnotherOrganization,
-                    _ => ServiceError::EmailTaken,
-                })
-            })
+        self.transact(items, |i| match i {
+            0 | 1 => ServiceError::Conflict,
+            2 => ServiceError::NotFound,
+            3 if !new_account => ServiceError::MemberOfAnotherOrganization,
+            _ => ServiceError::EmailTaken,
+        })
+        .await
     }
 
     /// Pending invitations whose expiry has passed, from one expiry shard (oldest first).

@@ -3,7 +3,7 @@
 
 use super::audit::Audit;
 use super::items::UserItem;
-use super::{Authority, Store, cursor, errors, keys, s};
+use super::{Authority, Store, cursor, keys, s};
 use crate::clock::Now;
 use crate::domain::{OrgId, OrgRole, Page, User, UserId};
 use crate::error::{ServiceError, ServiceResult};
@@ -166,20 +166,6 @@ impl Store {
             return Ok(Vec::new());
         }
         Ok(vec![self.authority_check(caller, authority)?])
-    }
-
-    async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-        reason: impl Fn(usize) -> ServiceError,
-    ) -> ServiceResult<()> {
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| errors::transaction_error(e, reason))
     }
 
     /// Sets every listed member's role, all or nothing. Up to 97 fit one transaction with the

@@ -74,6 +74,22 @@ impl Store {
         HashMap::from([(keys::PK.to_string(), s(pk)), (keys::SK.to_string(), s(sk))])
     }
 
+    /// Runs one transaction; a cancellation is mapped by `reason` from the index of the first
+    /// item whose condition failed (see `errors::transaction_error`).
+    pub(crate) async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        reason: impl Fn(usize) -> crate::error::ServiceError,
+    ) -> crate::error::ServiceResult<()> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| errors::transaction_error(e, reason))
+    }
+
     /// The ConditionCheck that re-asserts `caller` holds `authority` at write time.
     pub(crate) fn authority_check(
         &self,

@@ -97,19 +97,13 @@ impl Store {
                 epoch,
             })?,
         ];
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(|e| {
-                errors::transaction_error(e, |i| match i {
-                    0 if owner => ServiceError::MemberOfAnotherOrganization,
-                    0 => ServiceError::Forbidden,
-                    1 => ServiceError::CodeTaken,
-                    _ => ServiceError::Conflict,
-                })
-            })?;
+        self.transact(items, |i| match i {
+            0 if owner => ServiceError::MemberOfAnotherOrganization,
+            0 => ServiceError::Forbidden,
+            1 => ServiceError::CodeTaken,
+            _ => ServiceError::Conflict,
+        })
+        .await?;
         Ok(item.into())
     }
 
@@ -233,18 +227,12 @@ impl Store {
             items.push(self.put_new(serde_dynamo::to_item(claim)?)?);
             items.push(self.release_code(current_code, id)?);
         }
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(|e| {
-                errors::transaction_error(e, |i| match i {
-                    0 => ServiceError::Forbidden,
-                    3 => ServiceError::CodeTaken,
-                    _ => ServiceError::Conflict,
-                })
-            })?;
+        self.transact(items, |i| match i {
+            0 => ServiceError::Forbidden,
+            3 => ServiceError::CodeTaken,
+            _ => ServiceError::Conflict,
+        })
+        .await?;
         self.get_org(id).await?.ok_or(ServiceError::NotFound)
     }
 
@@ -292,19 +280,12 @@ impl Store {
                 epoch: crate::clock::Now::get().epoch(),
             })?,
         ];
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                errors::transaction_error(e, |i| match i {
-                    0 => ServiceError::Forbidden,
-                    1 => ServiceError::NotFound,
-                    _ => ServiceError::Conflict,
-                })
-            })
+        self.transact(items, |i| match i {
+            0 => ServiceError::Forbidden,
+            1 => ServiceError::NotFound,
+            _ => ServiceError::Conflict,
+        })
+        .await
     }
 
     /// Detaches members of a deleted organization, a page at a time, until none are left

@@ -86,13 +86,7 @@ impl Store {
             TransactWriteItem::builder().update(update).build(),
             self.authority_check(user, &Authority::SignedIn)?,
         ];
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| errors::transaction_error(e, |_| ServiceError::Unauthorized))
+        self.transact(items, |_| ServiceError::Unauthorized).await
     }
 
     /// Deletes a session if `token_hash` is still its current secret; returns whether it did.

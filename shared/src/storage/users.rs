@@ -141,20 +141,13 @@ impl Store {
             })?);
         }
         let has_actor = actor.is_some();
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                errors::transaction_error(e, |i| match i {
-                    0 if has_actor => ServiceError::Forbidden,
-                    i if i == claim_at => ServiceError::EmailTaken,
-                    i if i == claim_at + 2 => ServiceError::NotFound,
-                    _ => ServiceError::Conflict,
-                })
-            })
+        self.transact(items, |i| match i {
+            0 if has_actor => ServiceError::Forbidden,
+            i if i == claim_at => ServiceError::EmailTaken,
+            i if i == claim_at + 2 => ServiceError::NotFound,
+            _ => ServiceError::Conflict,
+        })
+        .await
     }
 
     pub(crate) fn member_count_change(
@@ -264,20 +257,13 @@ impl Store {
             })?);
         }
         let has_email = changes.email.is_some();
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                errors::transaction_error(e, |i| match i {
-                    i if i < target_at => ServiceError::Forbidden,
-                    i if i == target_at => ServiceError::Conflict,
-                    i if has_email && i == target_at + 1 => ServiceError::EmailTaken,
-                    _ => ServiceError::Conflict,
-                })
-            })
+        self.transact(items, |i| match i {
+            i if i < target_at => ServiceError::Forbidden,
+            i if i == target_at => ServiceError::Conflict,
+            i if has_email && i == target_at + 1 => ServiceError::EmailTaken,
+            _ => ServiceError::Conflict,
+        })
+        .await
     }
 
     fn release_email(&self, email: &Email, owner: &UserId) -> ServiceResult<TransactWriteItem> {
@@ -332,18 +318,11 @@ impl Store {
                 epoch: now.epoch(),
             })?);
         }
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                errors::transaction_error(e, |i| match i {
-                    i if i < target_at => ServiceError::Forbidden,
-                    _ => ServiceError::Conflict,
-                })
-            })
+        self.transact(items, |i| match i {
+            i if i < target_at => ServiceError::Forbidden,
+            _ => ServiceError::Conflict,
+        })
+        .await
     }
 
     /// A Put that only creates.
