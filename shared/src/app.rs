@@ -47,9 +47,11 @@ impl App {
         let calls = CallCounter::default();
         let dynamo = aws_sdk_dynamodb::config::Builder::from(aws)
             .interceptor(calls.clone())
+            .timeout_config(timeouts())
             .build();
         let ses = aws_sdk_sesv2::config::Builder::from(ses)
             .interceptor(calls.clone())
+            .timeout_config(timeouts())
             .build();
         let store = Store::new(
             aws_sdk_dynamodb::Client::from_conf(dynamo),
@@ -67,4 +69,14 @@ impl App {
             calls,
         }))
     }
+}
+
+/// Bounded waits, so an unreachable or stalled dependency becomes a quick 503 rather than a
+/// request that hangs until the Lambda timeout (the SDK's standard retries still apply).
+fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+    aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(1))
+        .operation_attempt_timeout(std::time::Duration::from_secs(3))
+        .operation_timeout(std::time::Duration::from_secs(8))
+        .build()
 }
