@@ -364,17 +364,16 @@ async fn cleanup_expires_only_what_is_due_and_is_idempotent() {
 
     // Listed as expired (following cursors: a filtered page reads at most 10 pages).
     let mut expired = 0;
-    let mut uri = format!("/orgs/{org}/invitations?status=expired&limit=100");
-    loop {
-        let r = t.call("GET", &uri, Some(&owner.token), None).await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        let items = r.body["items"].as_array().unwrap();
+    for page in t
+        .pages(
+            &format!("/orgs/{org}/invitations?status=expired&limit=100"),
+            &owner.token,
+        )
+        .await
+    {
+        let items = page.body["items"].as_array().unwrap();
         assert!(items.iter().all(|i| i["status"] == "expired"));
         expired += items.len();
-        match r.body["next_cursor"].as_str() {
-            Some(c) => uri = format!("/orgs/{org}/invitations?status=expired&limit=100&cursor={c}"),
-            None => break,
-        }
     }
     assert_eq!(expired, 50);
     let audit = t.app.store.list_audit(&org, 100, None).await.unwrap();

@@ -379,27 +379,13 @@ async fn listing_filters_by_status_pages_and_revokes() {
         .await;
     assert_eq!(r.status, 410);
 
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let uri = match &cursor {
-            Some(c) => format!("/orgs/{org}/invitations?limit=2&cursor={c}"),
-            None => format!("/orgs/{org}/invitations?limit=2"),
-        };
-        let r = t.call("GET", &uri, Some(&owner.token), None).await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        seen.extend(
-            r.body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["id"].as_str().unwrap().to_string()),
-        );
-        match r.body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => break,
-        }
-    }
+    let seen: Vec<String> = t
+        .pages(&format!("/orgs/{org}/invitations?limit=2"), &owner.token)
+        .await
+        .iter()
+        .flat_map(|page| page.body["items"].as_array().unwrap().clone())
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(seen, ids, "every invitation once, in creation order");
 
     let r = t

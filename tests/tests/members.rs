@@ -36,21 +36,16 @@ async fn an_org_of_2000_members_pages_completely_without_duplicates() {
     let (org, owner) = t.org_with_owner().await;
     let members = add_members(&t, org, 2000, OrgRole::Member).await;
     let mut seen = std::collections::HashSet::new();
-    let mut uri = format!("/orgs/{org}/members?limit=100");
-    let mut pages = 0;
-    loop {
-        let r = t.call("GET", &uri, Some(&owner.token), None).await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        pages += 1;
-        for m in r.body["items"].as_array().unwrap() {
+    let all_pages = t
+        .pages(&format!("/orgs/{org}/members?limit=100"), &owner.token)
+        .await;
+    let pages = all_pages.len();
+    for page in &all_pages {
+        for m in page.body["items"].as_array().unwrap() {
             assert!(
                 seen.insert(m["user_id"].as_str().unwrap().to_string()),
                 "duplicate {m}"
             );
-        }
-        match r.body["next_cursor"].as_str() {
-            Some(c) => uri = format!("/orgs/{org}/members?limit=100&cursor={c}"),
-            None => break,
         }
     }
     assert_eq!(seen.len(), 2001, "every member (and the owner) once");
@@ -87,17 +82,15 @@ async fn members_list_by_role_and_with_pending_invitations() {
     assert_eq!(items[0]["user_id"], admin.user.id.to_string());
     assert_eq!(items[0]["status"], "active");
 
-    let mut all = Vec::new();
-    let mut uri = format!("/orgs/{org}/members?include_pending=true&limit=2");
-    loop {
-        let r = t.call("GET", &uri, Some(&owner.token), None).await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        all.extend(r.body["items"].as_array().unwrap().clone());
-        match r.body["next_cursor"].as_str() {
-            Some(c) => uri = format!("/orgs/{org}/members?include_pending=true&limit=2&cursor={c}"),
-            None => break,
-        }
-    }
+    let all: Vec<serde_json::Value> = t
+        .pages(
+            &format!("/orgs/{org}/members?include_pending=true&limit=2"),
+            &owner.token,
+        )
+        .await
+        .iter()
+        .flat_map(|page| page.body["items"].as_array().unwrap().clone())
+        .collect();
     assert_eq!(all.iter().filter(|m| m["status"] == "active").count(), 3);
     let p: Vec<_> = all.iter().filter(|m| m["status"] == "pending").collect();
     assert_eq!(p.len(), 1);

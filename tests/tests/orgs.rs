@@ -333,21 +333,10 @@ async fn listing_pages_with_cursors_and_refuses_tampered_ones() {
         created.push(r.body["id"].as_str().unwrap().to_string());
     }
     let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let uri = match &cursor {
-            Some(c) => format!("/orgs?limit=3&cursor={c}"),
-            None => "/orgs?limit=3".to_string(),
-        };
-        let r = t.call("GET", &uri, Some(&root.token), None).await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        let items = r.body["items"].as_array().unwrap();
+    for page in t.pages("/orgs?limit=3", &root.token).await {
+        let items = page.body["items"].as_array().unwrap();
         assert!(items.len() <= 3);
         seen.extend(items.iter().map(|o| o["id"].as_str().unwrap().to_string()));
-        match r.body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => break,
-        }
     }
     created.reverse(); // newest first
     assert_eq!(seen, created);

@@ -157,6 +157,23 @@ impl TestApp {
         mail.token().expect("accept link in mail")
     }
 
+    /// Every page of a cursor-paginated list, following `next_cursor` from `uri` (which
+    /// already has a query string); each page must answer 200.
+    pub async fn pages(&self, uri: &str, token: &str) -> Vec<Reply> {
+        let mut out = Vec::new();
+        let mut next = uri.to_string();
+        loop {
+            let r = self.call("GET", &next, Some(token), None).await;
+            assert_eq!(r.status, 200, "{next}: {}", r.body);
+            let cursor = r.body["next_cursor"].as_str().map(str::to_string);
+            out.push(r);
+            match cursor {
+                Some(c) => next = format!("{uri}&cursor={c}"),
+                None => return out,
+            }
+        }
+    }
+
     /// Invites `emails` into `org` as `caller`.
     pub async fn invite(&self, caller: &Actor, org: OrgId, emails: &[&str], role: &str) -> Reply {
         self.call(
