@@ -46,11 +46,11 @@ impl App {
         let keys = TokenKeys::from_config(&config)?;
         let calls = CallCounter::default();
         let dynamo = aws_sdk_dynamodb::config::Builder::from(aws)
-            .interceptor(calls.clone())
+            .interceptor(calls.interceptor("dynamodb"))
             .timeout_config(timeouts())
             .build();
         let ses = aws_sdk_sesv2::config::Builder::from(ses)
-            .interceptor(calls.clone())
+            .interceptor(calls.interceptor("sesv2"))
             .timeout_config(timeouts())
             .build();
         let store = Store::new(

@@ -27,9 +27,10 @@ where
                 %method,
                 %path,
                 status = res.status().as_u16(),
-                dynamodb = crate::metrics::CallCounter::total(&calls, "dynamodb"),
-                ses = crate::metrics::CallCounter::total(&calls, "sesv2"),
-                ?calls,
+                dynamodb = calls.total("dynamodb"),
+                dynamodb_round_trips = calls.round_trips("dynamodb"),
+                ses = calls.total("sesv2"),
+                calls = ?calls.requests,
                 "invocation"
             );
             Ok::<_, std::convert::Infallible>(res)

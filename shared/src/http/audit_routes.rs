@@ -25,15 +25,21 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn dispatch(app: &App, req: &Request) -> Reply {
     let (Op::List, params) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
-    let (who, org) = super::caller_and_org(app, req, &params).await?;
+    let limit = page_limit(query(req, "limit").as_deref());
+    let cursor = query(req, "cursor");
+    // The page is read in the caller's round trip; it (and any error reading it) is used
+    // only once the caller's authority is checked.
+    let read = async {
+        Ok(match (super::path_org(&params), &limit) {
+            (Some(id), Ok(limit)) => {
+                Some(app.store.list_audit(&id, *limit, cursor.as_deref()).await)
+            }
+            _ => None,
+        })
+    };
+    let (who, org, page) = super::caller_org_and(app, req, &params, read).await?;
     let org = org.ok_or(ServiceError::NotFound)?;
     access::manager(&who, &org.id)?;
-    let limit = page_limit(query(req, "limit").as_deref())?;
-    let cursor = query(req, "cursor");
-    json(
-        StatusCode::OK,
-        &app.store
-            .list_audit(&org.id, limit, cursor.as_deref())
-            .await?,
-    )
+    limit?;
+    json(StatusCode::OK, &page.ok_or(ServiceError::NotFound)??)
 }

@@ -39,9 +39,13 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ServiceResult<T> {
         ));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let parsed: Result<T, _> = serde_path_to_error::deserialize(de);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut *de);
     match parsed {
-        Ok(value) => Ok(value),
+        // One JSON value and nothing after it: `{...}x` or `{...}{...}` is not a body.
+        Ok(value) => match de.end() {
+            Ok(()) => Ok(value),
+            Err(e) => Err(ServiceError::MalformedBody(clean(&e))),
+        },
         Err(err) => {
             let path = err.path().to_string();
             let inner = err.into_inner();
@@ -112,6 +116,21 @@ mod tests {
             parse::<Sample>(b""),
             Err(ServiceError::MalformedBody(_))
         ));
+        for trailing in [
+            &br#"{"email":"a@b.co","count":1}x"#[..],
+            br#"{"email":"a@b.co","count":1}{"email":"a@b.co","count":2}"#,
+            br#"{"email":"a@b.co","count":1},"#,
+        ] {
+            assert!(
+                matches!(
+                    parse::<Sample>(trailing),
+                    Err(ServiceError::MalformedBody(_))
+                ),
+                "{}",
+                String::from_utf8_lossy(trailing)
+            );
+        }
+        assert!(parse::<Sample>(b" {\"email\":\"a@b.co\",\"count\":1} \n").is_ok());
         let big = vec![b' '; MAX_BODY_BYTES + 1];
         assert!(matches!(
             parse::<Sample>(&big),

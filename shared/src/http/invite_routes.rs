@@ -3,6 +3,7 @@
 use super::router::{Route, resolve};
 use super::{Reply, json, json_body, no_content, query};
 use crate::app::App;
+use crate::error::ServiceResult;
 use crate::services::{invitations, page_limit};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -50,35 +51,52 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn dispatch(app: &App, req: &Request) -> Reply {
     let (op, params) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
-    let (who, org) = super::caller_and_org(app, req, &params).await?;
     let inv_id = params.get("invitation_id");
+    // The invitation an operation acts on is read in the caller's round trip.
+    let read_inv = || invitations::read_invitation(app, super::path_org(&params), inv_id);
     match op {
         Op::Invite => {
-            let body = json_body(req)?;
+            let body: ServiceResult<invitations::InviteRequest> = json_body(req);
+            let plan = invitations::plan(app, body);
+            let read = invitations::read_recipients(app, super::path_org(&params), &plan);
+            let (who, org, found) = super::caller_org_and(app, req, &params, read).await?;
             json(
                 StatusCode::OK,
-                &invitations::invite(app, &who, org, body).await?,
+                &invitations::invite(app, &who, org, plan, found).await?,
             )
         }
         Op::List => {
-            let limit = page_limit(query(req, "limit").as_deref())?;
-            let status = query(req, "status");
+            let limit = page_limit(query(req, "limit").as_deref());
+            let status = invitations::status_filter(query(req, "status").as_deref());
             let cursor = query(req, "cursor");
-            let page =
-                invitations::list(app, &who, org, status.as_deref(), limit, cursor.as_deref())
-                    .await?;
-            json(StatusCode::OK, &page)
+            let read = async {
+                Ok(match (super::path_org(&params), &limit, &status) {
+                    (Some(id), Ok(limit), Ok(status)) => Some(
+                        invitations::read_page(app, &id, *status, *limit, cursor.as_deref()).await,
+                    ),
+                    _ => None,
+                })
+            };
+            let (who, org, page) = super::caller_org_and(app, req, &params, read).await?;
+            json(
+                StatusCode::OK,
+                &invitations::list(&who, org, limit, status, page)?,
+            )
         }
-        Op::Get => json(
-            StatusCode::OK,
-            &invitations::get(app, &who, org, inv_id).await?,
-        ),
-        Op::Resend => json(
-            StatusCode::OK,
-            &invitations::resend(app, &who, org, inv_id).await?,
-        ),
+        Op::Get => {
+            let (who, org, inv) = super::caller_org_and(app, req, &params, read_inv()).await?;
+            json(StatusCode::OK, &invitations::get(&who, org, inv)?)
+        }
+        Op::Resend => {
+            let (who, org, inv) = super::caller_org_and(app, req, &params, read_inv()).await?;
+            json(
+                StatusCode::OK,
+                &invitations::resend(app, &who, org, inv).await?,
+            )
+        }
         Op::Revoke => {
-            invitations::revoke(app, &who, org, inv_id).await?;
+            let (who, org, inv) = super::caller_org_and(app, req, &params, read_inv()).await?;
+            invitations::revoke(app, &who, org, inv).await?;
             no_content()
         }
     }

@@ -32,27 +32,29 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn dispatch(app: &App, req: &Request) -> Reply {
     let (op, params) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
-    let (who, org) = super::caller_and_org(app, req, &params).await?;
     match op {
         Op::List => {
-            let limit = page_limit(query(req, "limit").as_deref())?;
+            let limit = page_limit(query(req, "limit").as_deref());
             let pending = query(req, "include_pending").as_deref() == Some("true");
             let (role, cursor) = (query(req, "role"), query(req, "cursor"));
-            let page = members::list(
-                app,
-                &who,
-                org,
-                role.as_deref(),
-                pending,
-                limit,
-                cursor.as_deref(),
-            )
-            .await?;
-            json(StatusCode::OK, &page)
+            let q = members::list_query(role.as_deref(), pending, cursor.as_deref());
+            // The page is read in the caller's round trip, and used only once they may see it.
+            let read = async {
+                Ok(match (super::path_org(&params), &limit, &q) {
+                    (Some(id), Ok(limit), Ok(q)) => {
+                        Some(members::read_list(app, &id, q, *limit).await)
+                    }
+                    _ => None,
+                })
+            };
+            let (who, org, page) = super::caller_org_and(app, req, &params, read).await?;
+            json(StatusCode::OK, &members::list(&who, org, limit, q, page)?)
         }
-        Op::Get => json(
-            StatusCode::OK,
-            &members::get(app, &who, org, params.get("user_id")).await?,
-        ),
+        Op::Get => {
+            let user_id = params.get("user_id");
+            let (who, org, target) =
+                super::caller_org_and(app, req, &params, members::read_user(app, user_id)).await?;
+            json(StatusCode::OK, &members::get(&who, org, user_id, target)?)
+        }
     }
 }

@@ -118,16 +118,40 @@ pub async fn caller_and_org(
     req: &Request,
     params: &router::PathParams,
 ) -> ServiceResult<(crate::domain::User, Option<crate::domain::Organization>)> {
-    let org_id = params
-        .get("org_id")
-        .and_then(|r| crate::domain::OrgId::parse(r).ok());
+    let (who, org, ()) = caller_org_and(app, req, params, async { Ok(()) }).await?;
+    Ok((who, org))
+}
+
+/// As `caller_and_org`, with the operation's own reads (`also`) in the same round trip, so
+/// a mutation is this round trip plus its transaction (DESIGN §8). The token is verified
+/// first: a request without a valid one reads nothing. `also` must not depend on who is
+/// calling; its result is only used once the service has checked the caller's authority.
+pub async fn caller_org_and<T>(
+    app: &crate::app::App,
+    req: &Request,
+    params: &router::PathParams,
+    also: impl std::future::Future<Output = ServiceResult<T>>,
+) -> ServiceResult<(crate::domain::User, Option<crate::domain::Organization>, T)> {
+    use crate::services::caller;
+    let verified = caller::verify(app, bearer(req))?;
+    let org_id = path_org(params);
+    // Boxed: three SDK calls side by side make a future too large for a thread's stack in
+    // unoptimised builds.
     tokio::try_join!(
-        crate::services::caller::authenticate(app, bearer(req)),
-        async {
+        Box::pin(caller::load(app, verified)),
+        Box::pin(async {
             match &org_id {
                 Some(id) => app.store.get_org(id).await,
                 None => Ok(None),
             }
-        }
+        }),
+        Box::pin(also)
     )
+}
+
+/// The organization id in the path, if well formed.
+pub fn path_org(params: &router::PathParams) -> Option<crate::domain::OrgId> {
+    params
+        .get("org_id")
+        .and_then(|r| crate::domain::OrgId::parse(r).ok())
 }

@@ -3,6 +3,7 @@
 use super::router::{Route, resolve};
 use super::{Reply, json, json_body, no_content};
 use crate::app::App;
+use crate::error::ServiceResult;
 use crate::services::members;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -32,15 +33,23 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn dispatch(app: &App, req: &Request) -> Reply {
     let (op, params) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
-    let (who, org) = super::caller_and_org(app, req, &params).await?;
     match op {
         Op::Remove => {
-            members::remove(app, &who, org, params.get("user_id")).await?;
+            let user_id = params.get("user_id");
+            let (who, org, target) =
+                super::caller_org_and(app, req, &params, members::read_user(app, user_id)).await?;
+            members::remove(app, &who, org, user_id, target).await?;
             no_content()
         }
-        Op::Bulk => json(
-            StatusCode::OK,
-            &members::bulk_remove(app, &who, org, json_body(req)?).await?,
-        ),
+        Op::Bulk => {
+            let body: ServiceResult<members::BulkRemoveRequest> = json_body(req);
+            let ids = body.as_ref().ok().map(|b| b.user_ids.as_slice());
+            let read = members::read_bulk(app, ids);
+            let (who, org, users) = super::caller_org_and(app, req, &params, read).await?;
+            json(
+                StatusCode::OK,
+                &members::bulk_remove(app, &who, org, body?, users).await?,
+            )
+        }
     }
 }

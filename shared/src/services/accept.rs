@@ -1,6 +1,6 @@
 //! The invitee's side: preview a link, accept it (creating or proving an account), decline.
 
-use super::auth::{TokenPair, start_session};
+use super::auth::{NewSession, TokenPair};
 use super::caller;
 use super::invitations::dead;
 use crate::app::App;
@@ -77,32 +77,29 @@ enum Acceptor {
     New(User),
 }
 
-async fn acceptor(
+/// An existing account named by the invitation, proved by its password (no bearer).
+async fn existing_by_password(
     app: &App,
     inv: &Invitation,
     req: &AcceptRequest,
-    bearer: Option<&str>,
-) -> ServiceResult<Acceptor> {
-    if bearer.is_some() {
-        let user = caller::authenticate(app, bearer).await?;
-        if user.email != inv.email {
-            return Err(ServiceError::EmailMismatch);
-        }
-        return Ok(Acceptor::Existing(user));
-    }
-    let existing = app.store.find_user_by_email(&inv.email).await?;
+) -> ServiceResult<Option<User>> {
+    let Some(user) = app.store.find_user_by_email(&inv.email).await? else {
+        return Ok(None);
+    };
     let candidate = req.password.clone().unwrap_or_default();
-    if let Some(user) = existing {
-        let hash = user.password_hash.clone();
-        let ok = tokio::task::spawn_blocking(move || password::verify(&candidate, Some(&hash)))
-            .await
-            .map_err(|e| ServiceError::Internal(format!("password check: {e}")))?;
-        return if ok {
-            Ok(Acceptor::Existing(user))
-        } else {
-            Err(ServiceError::BadCredentials)
-        };
+    let hash = user.password_hash.clone();
+    let ok = tokio::task::spawn_blocking(move || password::verify(&candidate, Some(&hash)))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("password check: {e}")))?;
+    if ok {
+        Ok(Some(user))
+    } else {
+        Err(ServiceError::BadCredentials)
     }
+}
+
+/// A new account from the request's name and password.
+async fn new_account(inv: &Invitation, req: &AcceptRequest) -> ServiceResult<User> {
     let mut errors = Vec::new();
     let name = match req.name.as_deref().map(PersonName::parse) {
         Some(Ok(n)) => Some(n),
@@ -134,7 +131,7 @@ async fn acceptor(
         .map_err(|e| ServiceError::Internal(format!("password hash: {e}")))?
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     let now = Now::get().rfc3339();
-    Ok(Acceptor::New(User {
+    Ok(User {
         id: UserId::new(),
         email: inv.email.clone(),
         name: name.to_string(),
@@ -146,19 +143,62 @@ async fn acceptor(
         joined_at: None,
         password_hash: hash,
         token_version: 0,
-    }))
+    })
 }
 
+/// Accepts as a signed-in account (bearer), an existing account proved by its password, or
+/// a new account (name and password). A new account is attempted without looking the email
+/// up first: the transaction's claim on the email refuses it if an account exists, and only
+/// then is that account looked up and its password checked. So the signed-in and new-account
+/// paths take two round trips: the link's reads (with the caller's), then one transaction
+/// that also starts the session.
 pub async fn accept(
     app: &App,
     req: AcceptRequest,
     bearer: Option<&str>,
 ) -> ServiceResult<TokenPair> {
-    let (token, inv, _org) = open(app, &req.token).await?;
+    // The link's errors come first, then the bearer's (a bad bearer reads nothing).
+    let verified = bearer.map(|b| caller::verify(app, Some(b))).transpose();
+    let (opened, signed_in) = tokio::join!(Box::pin(open(app, &req.token)), async {
+        match verified {
+            Ok(Some(v)) => caller::load(app, v).await.map(Some),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        }
+    });
+    let (token, inv, _org) = opened?;
     if inv.status != InvitationStatus::Pending {
         return Err(dead(inv.status));
     }
-    let who = acceptor(app, &inv, &req, bearer).await?;
+    let who = match signed_in? {
+        Some(user) if user.email != inv.email => return Err(ServiceError::EmailMismatch),
+        Some(user) => Acceptor::Existing(user),
+        None if req.name.is_some() => Acceptor::New(new_account(&inv, &req).await?),
+        None => match existing_by_password(app, &inv, &req).await? {
+            Some(user) => Acceptor::Existing(user),
+            None => Acceptor::New(new_account(&inv, &req).await?),
+        },
+    };
+    match join(app, &token, &inv, who).await {
+        // The email has an account after all: accept as that account, if it proves itself.
+        Err(ServiceError::EmailTaken) if bearer.is_none() => {
+            let user = existing_by_password(app, &inv, &req)
+                .await?
+                .ok_or(ServiceError::Conflict)?;
+            join(app, &token, &inv, Acceptor::Existing(user)).await
+        }
+        Err(ServiceError::EmailTaken) => Err(ServiceError::Conflict),
+        other => other,
+    }
+}
+
+/// The acceptance transaction (membership, invitation, audit, session) and its token pair.
+async fn join(
+    app: &App,
+    token: &InvitationToken,
+    inv: &Invitation,
+    who: Acceptor,
+) -> ServiceResult<TokenPair> {
     let (user, new_account) = match who {
         Acceptor::Existing(u) => (u, false),
         Acceptor::New(u) => (u, true),
@@ -170,9 +210,17 @@ pub async fn accept(
         return Err(ServiceError::MemberOfAnotherOrganization);
     }
     let now = Now::get();
+    let session = NewSession::for_user(app, &user, now);
     match app
         .store
-        .accept_invitation(&inv, &user, new_account, &now.rfc3339(), now.epoch())
+        .accept_invitation(
+            inv,
+            &user,
+            new_account,
+            &session.session,
+            &now.rfc3339(),
+            now.epoch(),
+        )
         .await
     {
         Ok(()) => {}
@@ -188,7 +236,6 @@ pub async fn accept(
                 _ => ServiceError::Conflict,
             });
         }
-        Err(ServiceError::EmailTaken) => return Err(ServiceError::Conflict),
         Err(e) => return Err(e),
     }
     // What the transaction wrote, without reading it back.
@@ -196,7 +243,7 @@ pub async fn accept(
     joined.org_id = Some(inv.org_id);
     joined.role = Some(inv.role);
     joined.joined_at = Some(now.rfc3339());
-    start_session(app, joined).await
+    session.issue(app, joined)
 }
 
 #[derive(Debug, Deserialize)]

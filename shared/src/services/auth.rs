@@ -3,7 +3,7 @@
 use crate::app::App;
 use crate::auth::{password, secret};
 use crate::clock::Now;
-use crate::domain::{Email, User};
+use crate::domain::{Email, User, UserId};
 use crate::error::{ServiceError, ServiceResult};
 use crate::storage::Session;
 use serde::Serialize;
@@ -28,20 +28,57 @@ fn split_refresh_token(token: &str) -> Option<(&str, &str)> {
     (ok(sid) && ok(secret)).then_some((sid, secret))
 }
 
+/// A session about to start: the item to store and the refresh secret to hand out once.
+pub struct NewSession {
+    pub session: Session,
+    refresh_secret: String,
+    now: Now,
+}
+
+impl NewSession {
+    pub fn for_user(app: &App, user: &User, now: Now) -> NewSession {
+        let refresh_secret = secret::random_token();
+        NewSession {
+            session: Session {
+                id: session_id(user),
+                user_id: user.id,
+                token_hash: secret::digest(&refresh_secret),
+                token_version: user.token_version,
+                expires_at: now.epoch() + app.config.refresh_token_ttl.as_secs() as i64,
+            },
+            refresh_secret,
+            now,
+        }
+    }
+
+    /// The token pair, once the session item is stored.
+    pub fn issue(self, app: &App, user: User) -> ServiceResult<TokenPair> {
+        issue_pair(app, user, &self.session.id, &self.refresh_secret, self.now)
+    }
+}
+
+/// A session id starts with its user's id, so a refresh reads the session and the user in
+/// one round trip; the rest is random. (The id is not the secret: that is the part after
+/// the dot, stored only as a digest.)
+fn session_id(user: &User) -> String {
+    let random = secret::random_token();
+    format!("{}_{}", user.id, &random[..24])
+}
+
+/// The user id a session id starts with, if it has that form.
+fn session_user(session_id: &str) -> Option<UserId> {
+    let (id, rest) = session_id.split_at_checked(36)?;
+    rest.starts_with('_')
+        .then(|| UserId::parse(id).ok())
+        .flatten()
+}
+
 /// Opens a new session for `user` and issues its first token pair.
 pub async fn start_session(app: &App, user: User) -> ServiceResult<TokenPair> {
     let now = Now::get();
-    let session_id = secret::random_token();
-    let refresh_secret = secret::random_token();
-    let session = Session {
-        id: session_id.clone(),
-        user_id: user.id,
-        token_hash: secret::digest(&refresh_secret),
-        token_version: user.token_version,
-        expires_at: now.epoch() + app.config.refresh_token_ttl.as_secs() as i64,
-    };
-    app.store.put_session(&session, &now.rfc3339()).await?;
-    issue_pair(app, user, &session_id, &refresh_secret, now)
+    let new = NewSession::for_user(app, &user, now);
+    app.store.put_session(&new.session, &now.rfc3339()).await?;
+    new.issue(app, user)
 }
 
 fn issue_pair(
@@ -116,11 +153,13 @@ pub async fn login(app: &App, email: &str, password: &str) -> ServiceResult<Toke
 pub async fn refresh(app: &App, refresh_token: &str) -> ServiceResult<TokenPair> {
     let (session_id, presented) =
         split_refresh_token(refresh_token).ok_or(ServiceError::Unauthorized)?;
-    let session = app
-        .store
-        .get_session(session_id)
-        .await?
-        .ok_or(ServiceError::Unauthorized)?;
+    let (session, user) = tokio::try_join!(app.store.get_session(session_id), async {
+        match session_user(session_id) {
+            Some(id) => app.store.get_user(&id).await,
+            None => Ok(None),
+        }
+    })?;
+    let session = session.ok_or(ServiceError::Unauthorized)?;
     let now = Now::get();
     if session.expires_at <= now.epoch() {
         return Err(ServiceError::Unauthorized);
@@ -132,11 +171,15 @@ pub async fn refresh(app: &App, refresh_token: &str) -> ServiceResult<TokenPair>
         app.store.revoke_all_sessions(&session.user_id).await?;
         return Err(ServiceError::Unauthorized);
     }
-    let user = app
-        .store
-        .get_user(&session.user_id)
-        .await?
-        .ok_or(ServiceError::Unauthorized)?;
+    let user = match user {
+        Some(u) if u.id == session.user_id => u,
+        // A session id without its user's id in front (none are issued now).
+        _ => app
+            .store
+            .get_user(&session.user_id)
+            .await?
+            .ok_or(ServiceError::Unauthorized)?,
+    };
     if user.token_version != session.token_version {
         return Err(ServiceError::Unauthorized);
     }
@@ -183,5 +226,16 @@ mod tests {
         assert!(split_refresh_token("a.b").is_none());
         assert!(split_refresh_token(&format!("{sid}.{sec}.x")).is_none());
         assert!(split_refresh_token(&format!("{sid}.{}", "é".repeat(30))).is_none());
+    }
+
+    #[test]
+    fn session_ids_lead_with_their_user() {
+        let user = UserId::new();
+        let sid = format!("{user}_{}", &secret::random_token()[..24]);
+        assert_eq!(session_user(&sid), Some(user));
+        assert!(split_refresh_token(&format!("{sid}.{}", secret::random_token())).is_some());
+        assert_eq!(session_user(&secret::random_token()), None);
+        assert_eq!(session_user(&format!("{user}x{}", "a".repeat(24))), None);
+        assert_eq!(session_user("short"), None);
     }
 }

@@ -6,20 +6,40 @@ use crate::app::App;
 use crate::domain::{User, UserId};
 use crate::error::{ServiceError, ServiceResult};
 
-pub async fn authenticate(app: &App, bearer: Option<&str>) -> ServiceResult<User> {
+/// A bearer token whose signature, audience and expiry checked out; nothing read yet.
+#[derive(Debug, Clone, Copy)]
+pub struct Verified {
+    pub user_id: UserId,
+    token_version: u64,
+}
+
+/// Checks the token without I/O, so a request without a valid one reads nothing.
+pub fn verify(app: &App, bearer: Option<&str>) -> ServiceResult<Verified> {
     let token = bearer.ok_or(ServiceError::Unauthorized)?;
     let claims = app.keys.verify(token).map_err(|e| {
         tracing::info!(reason = %e.0, "access token refused");
         ServiceError::Unauthorized
     })?;
-    let id = UserId::parse(&claims.sub).map_err(|_| ServiceError::Unauthorized)?;
+    let user_id = UserId::parse(&claims.sub).map_err(|_| ServiceError::Unauthorized)?;
+    Ok(Verified {
+        user_id,
+        token_version: claims.ver,
+    })
+}
+
+/// The verified caller's current record (one GetItem).
+pub async fn load(app: &App, verified: Verified) -> ServiceResult<User> {
     let user = app
         .store
-        .get_user(&id)
+        .get_user(&verified.user_id)
         .await?
         .ok_or(ServiceError::Unauthorized)?;
-    if user.token_version != claims.ver {
+    if user.token_version != verified.token_version {
         return Err(ServiceError::Unauthorized);
     }
     Ok(user)
+}
+
+pub async fn authenticate(app: &App, bearer: Option<&str>) -> ServiceResult<User> {
+    load(app, verify(app, bearer)?).await
 }

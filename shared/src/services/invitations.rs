@@ -13,7 +13,7 @@ use crate::mail::InvitationEmail;
 use crate::storage::{Authority, InviteWrite, Link, Retention};
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 pub const MAX_EMAILS: usize = 100;
 
@@ -80,16 +80,64 @@ struct Outgoing {
     link: Link,
 }
 
+/// A validated invitation request: the role, the link lifetime, and each address
+/// normalised and de-duplicated (invalid ones already have their result).
+pub struct Plan {
+    role: OrgRole,
+    ttl: i64,
+    results: Vec<InviteResult>,
+    valid: Vec<(usize, Email)>,
+}
+
+impl Plan {
+    fn emails(&self) -> Vec<Email> {
+        self.valid.iter().map(|(_, e)| e.clone()).collect()
+    }
+}
+
+/// What the table already holds for a plan's addresses: accounts, and pending invitations
+/// to this organization.
+#[derive(Default)]
+pub struct Recipients {
+    accounts: HashMap<Email, User>,
+    pending: HashMap<Email, InvitationId>,
+}
+
+/// Checks an invite request (pure: the route reads the recipients in the caller's round
+/// trip, and reports these errors only after authentication).
+pub fn plan(app: &App, body: ServiceResult<InviteRequest>) -> ServiceResult<Plan> {
+    let req = body?;
+    let role = parse_invite_role(&req.role);
+    plan_with_role(app, req, role)
+}
+
+/// Reads the plan's recipients (nothing when the plan or org id is unusable).
+pub async fn read_recipients(
+    app: &App,
+    org: Option<OrgId>,
+    plan: &ServiceResult<Plan>,
+) -> ServiceResult<Recipients> {
+    let (Some(org), Ok(plan)) = (org, plan) else {
+        return Ok(Recipients::default());
+    };
+    let emails = plan.emails();
+    let (accounts, pending) = tokio::try_join!(
+        app.store.users_by_email(&emails),
+        app.store.pending_invitations(&org, &emails)
+    )?;
+    Ok(Recipients { accounts, pending })
+}
+
 pub async fn invite(
     app: &App,
     caller: &User,
     org: Option<Organization>,
-    req: InviteRequest,
+    plan: ServiceResult<Plan>,
+    found: Recipients,
 ) -> ServiceResult<InviteResponse> {
     let org = org.ok_or(ServiceError::NotFound)?;
     let authority = access::manager(caller, &org.id)?;
-    let role = parse_invite_role(&req.role);
-    send_invitations(app, caller, &org, authority, req, role).await
+    send_invitations(app, caller, &org, authority, plan?, found).await
 }
 
 /// A platform admin's invitation for a new organization's first owner.
@@ -104,15 +152,10 @@ pub async fn invite_owner(
         role: "owner".into(),
         expires_in_seconds: None,
     };
-    let response = send_invitations(
-        app,
-        caller,
-        org,
-        Authority::PlatformAdmin,
-        req,
-        Ok(OrgRole::Owner),
-    )
-    .await?;
+    let plan = plan_with_role(app, req, Ok(OrgRole::Owner));
+    let found = read_recipients(app, Some(org.id), &plan).await?;
+    let response =
+        send_invitations(app, caller, org, Authority::PlatformAdmin, plan?, found).await?;
     response
         .results
         .into_iter()
@@ -120,14 +163,11 @@ pub async fn invite_owner(
         .ok_or_else(|| ServiceError::Internal("no invitation result".into()))
 }
 
-async fn send_invitations(
+fn plan_with_role(
     app: &App,
-    caller: &User,
-    org: &Organization,
-    authority: Authority,
     req: InviteRequest,
     role: Result<OrgRole, crate::domain::Invalid>,
-) -> ServiceResult<InviteResponse> {
+) -> ServiceResult<Plan> {
     let mut errors = Vec::new();
     if req.emails.is_empty() || req.emails.len() > MAX_EMAILS {
         errors.push(FieldError::new(
@@ -175,12 +215,29 @@ async fn send_invitations(
             }),
         }
     }
-    let emails: Vec<Email> = valid.iter().map(|(_, e)| e.clone()).collect();
-    let (accounts, pending) = tokio::try_join!(
-        app.store.users_by_email(&emails),
-        app.store.pending_invitations(&org.id, &emails)
-    )?;
+    Ok(Plan {
+        role,
+        ttl,
+        results,
+        valid,
+    })
+}
 
+async fn send_invitations(
+    app: &App,
+    caller: &User,
+    org: &Organization,
+    authority: Authority,
+    plan: Plan,
+    found: Recipients,
+) -> ServiceResult<InviteResponse> {
+    let Plan {
+        role,
+        ttl,
+        mut results,
+        valid,
+    } = plan;
+    let Recipients { accounts, pending } = found;
     let now = Now::get();
     let now_s = now.rfc3339();
     let mut writes = Vec::new();
@@ -292,50 +349,77 @@ async fn deliver(app: &App, org: &Organization, inviter: &User, o: Outgoing) -> 
     }
 }
 
-pub async fn list(
+/// The `status` filter of the list, if given.
+pub fn status_filter(raw: Option<&str>) -> ServiceResult<Option<InvitationStatus>> {
+    raw.map(|s| InvitationStatus::parse(s).map_err(|e| ServiceError::field("status", e.message)))
+        .transpose()
+}
+
+/// One page of an organization's invitations (read in the caller's round trip).
+pub async fn read_page(
     app: &App,
-    caller: &User,
-    org: Option<Organization>,
-    status: Option<&str>,
+    org: &OrgId,
+    status: Option<InvitationStatus>,
     limit: i32,
     cursor: Option<&str>,
 ) -> ServiceResult<Page<Invitation>> {
-    let org = org.ok_or(ServiceError::NotFound)?;
-    access::manager(caller, &org.id)?;
-    let status = status
-        .map(|s| InvitationStatus::parse(s).map_err(|e| ServiceError::field("status", e.message)))
-        .transpose()?;
     app.store
-        .list_invitations(&org.id, status, limit, cursor, Now::get().epoch())
+        .list_invitations(org, status, limit, cursor, Now::get().epoch())
         .await
 }
 
-async fn load(
-    app: &App,
+/// The page that was read, once the caller may see it; the query's own errors (a bad
+/// limit, status or cursor) come after the caller's.
+pub fn list(
     caller: &User,
     org: Option<Organization>,
+    limit: ServiceResult<i32>,
+    status: ServiceResult<Option<InvitationStatus>>,
+    page: Option<ServiceResult<Page<Invitation>>>,
+) -> ServiceResult<Page<Invitation>> {
+    let org = org.ok_or(ServiceError::NotFound)?;
+    access::manager(caller, &org.id)?;
+    limit?;
+    status?;
+    page.ok_or(ServiceError::NotFound)?
+}
+
+/// The invitation the path names, read in the caller's round trip (see
+/// `http::caller_org_and`); malformed ids read as no invitation (the same 404).
+pub async fn read_invitation(
+    app: &App,
+    org: Option<OrgId>,
     id: Option<&str>,
+) -> ServiceResult<Option<Invitation>> {
+    match (org, id.and_then(|i| InvitationId::parse(i).ok())) {
+        (Some(org), Some(id)) => {
+            app.store
+                .get_invitation(&org, &id, Now::get().epoch())
+                .await
+        }
+        _ => Ok(None),
+    }
+}
+
+fn authorized(
+    caller: &User,
+    org: Option<Organization>,
+    inv: Option<Invitation>,
 ) -> ServiceResult<(Organization, Authority, Invitation)> {
     let org = org.ok_or(ServiceError::NotFound)?;
     let authority = access::manager(caller, &org.id)?;
-    let id = id
-        .and_then(|i| InvitationId::parse(i).ok())
-        .ok_or(ServiceError::NotFound)?;
-    let inv = app
-        .store
-        .get_invitation(&org.id, &id, Now::get().epoch())
-        .await?
+    let inv = inv
+        .filter(|i| i.org_id == org.id)
         .ok_or(ServiceError::NotFound)?;
     Ok((org, authority, inv))
 }
 
-pub async fn get(
-    app: &App,
+pub fn get(
     caller: &User,
     org: Option<Organization>,
-    id: Option<&str>,
+    inv: Option<Invitation>,
 ) -> ServiceResult<Invitation> {
-    load(app, caller, org, id).await.map(|(_, _, inv)| inv)
+    authorized(caller, org, inv).map(|(_, _, inv)| inv)
 }
 
 /// Why an invitation in this status cannot be used.
@@ -355,9 +439,9 @@ pub async fn resend(
     app: &App,
     caller: &User,
     org: Option<Organization>,
-    id: Option<&str>,
+    inv: Option<Invitation>,
 ) -> ServiceResult<Invitation> {
-    let (org, authority, inv) = load(app, caller, org, id).await?;
+    let (org, authority, inv) = authorized(caller, org, inv)?;
     if !matches!(
         inv.status,
         InvitationStatus::Pending | InvitationStatus::Expired
@@ -374,28 +458,39 @@ pub async fn resend(
     app.store
         .relink_invitation(&inv, &link, caller, &authority, now, &retention(app))
         .await?;
+    let resent = Invitation {
+        status: InvitationStatus::Pending,
+        stored_status: InvitationStatus::Pending,
+        expires_at: link.expires_at.clone(),
+        expires_epoch: link.expires_epoch,
+        nonce_hash: link.nonce_hash.clone(),
+        send_count: inv.send_count + 1,
+        last_sent_at: now.rfc3339(),
+        ..inv
+    };
     let out = Outgoing {
         index: 0,
-        id: inv.id,
-        email: inv.email.clone(),
-        role: inv.role,
+        id: resent.id,
+        email: resent.email.clone(),
+        role: resent.role,
         token,
         link,
     };
-    deliver(app, &org, caller, out).await;
-    app.store
-        .get_invitation(&org.id, &inv.id, Now::get().epoch())
-        .await?
-        .ok_or(ServiceError::NotFound)
+    // What was written is known: no read-back (DESIGN §8's round-trip budget).
+    let (_, sent) = deliver(app, &org, caller, out).await;
+    Ok(Invitation {
+        email_delivery: if sent { "sent" } else { "failed" }.into(),
+        ..resent
+    })
 }
 
 pub async fn revoke(
     app: &App,
     caller: &User,
     org: Option<Organization>,
-    id: Option<&str>,
+    inv: Option<Invitation>,
 ) -> ServiceResult<()> {
-    let (_, authority, inv) = load(app, caller, org, id).await?;
+    let (_, authority, inv) = authorized(caller, org, inv)?;
     if inv.stored_status != InvitationStatus::Pending {
         return Err(dead(inv.status));
     }

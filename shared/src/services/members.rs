@@ -4,7 +4,9 @@
 use super::access::{self, OWNER};
 use crate::app::App;
 use crate::clock::Now;
-use crate::domain::{InvitationStatus, OrgRole, Organization, Page, User, UserId};
+use crate::domain::{
+    Invitation, InvitationStatus, OrgId, OrgRole, Organization, Page, User, UserId,
+};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::storage::Authority;
 use serde::{Deserialize, Serialize};
@@ -48,19 +50,20 @@ fn org_or_404(org: Option<Organization>) -> ServiceResult<Organization> {
     org.ok_or(ServiceError::NotFound)
 }
 
-/// Members first, then (when asked) pending invitations; the cursor says which list it
-/// continues (`m.` or `i.` + that list's cursor).
-pub async fn list(
-    app: &App,
-    caller: &User,
-    org: Option<Organization>,
+/// What a member-list request asks for: members first, then (when asked) pending
+/// invitations; the cursor says which list it continues (`m.` or `i.` + that list's cursor).
+pub struct ListQuery {
+    role: Option<OrgRole>,
+    include_pending: bool,
+    pending_phase: bool,
+    inner: Option<String>,
+}
+
+pub fn list_query(
     role: Option<&str>,
     include_pending: bool,
-    limit: i32,
     cursor: Option<&str>,
-) -> ServiceResult<Page<MemberEntry>> {
-    let org = org_or_404(org)?;
-    access::manager(caller, &org.id)?;
+) -> ServiceResult<ListQuery> {
     let role = role
         .map(|r| OrgRole::parse(r).map_err(|e| ServiceError::field("role", e.message)))
         .transpose()?;
@@ -72,72 +75,110 @@ pub async fn list(
             if p != "m" && p != "i" {
                 return Err(bad_cursor());
             }
-            (p, (!rest.is_empty()).then_some(rest))
+            (p, (!rest.is_empty()).then(|| rest.to_string()))
         }
     };
-    if phase == "m" {
-        let page = app.store.list_members(&org.id, role, limit, inner).await?;
-        let next = match page.next_cursor {
-            Some(c) => Some(format!("m.{c}")),
-            None if include_pending => Some("i.".to_string()),
-            None => None,
-        };
-        return Ok(Page {
-            items: page.items.into_iter().map(entry).collect(),
-            next_cursor: next,
-        });
-    }
-    if !include_pending {
+    if phase == "i" && !include_pending {
         return Err(bad_cursor());
     }
-    let page = app
-        .store
-        .list_invitations(
-            &org.id,
-            Some(InvitationStatus::Pending),
-            limit,
-            inner,
-            Now::get().epoch(),
-        )
-        .await?;
-    let items = page
-        .items
-        .into_iter()
-        .filter(|i| role.is_none_or(|r| r == i.role))
-        .map(|i| MemberEntry::Pending {
-            invitation_id: i.id.to_string(),
-            email: i.email.to_string(),
-            role: i.role,
-            expires_at: i.expires_at,
-            status: "pending",
-        })
-        .collect();
-    Ok(Page {
-        items,
-        next_cursor: page.next_cursor.map(|c| format!("i.{c}")),
+    Ok(ListQuery {
+        role,
+        include_pending,
+        pending_phase: phase == "i",
+        inner,
     })
 }
 
-fn parse_user_id(raw: Option<&str>) -> ServiceResult<UserId> {
-    raw.and_then(|r| UserId::parse(r).ok())
-        .ok_or(ServiceError::NotFound)
+/// One page of either list, as read.
+pub enum ListPage {
+    Members(Page<User>),
+    Pending(Page<Invitation>),
 }
 
-/// The member `raw_id` names, or the 404 an outsider gets.
-async fn member_of(app: &App, org: &Organization, raw_id: Option<&str>) -> ServiceResult<User> {
-    let id = parse_user_id(raw_id)?;
-    app.store
-        .get_user(&id)
-        .await?
-        .filter(|u| u.org_id == Some(org.id))
-        .ok_or(ServiceError::NotFound)
-}
-
-pub async fn get(
+/// Reads the page a query asks for (in the caller's round trip).
+pub async fn read_list(
     app: &App,
+    org: &OrgId,
+    q: &ListQuery,
+    limit: i32,
+) -> ServiceResult<ListPage> {
+    let inner = q.inner.as_deref();
+    if !q.pending_phase {
+        return Ok(ListPage::Members(
+            app.store.list_members(org, q.role, limit, inner).await?,
+        ));
+    }
+    let pending = Some(InvitationStatus::Pending);
+    let now = Now::get().epoch();
+    Ok(ListPage::Pending(
+        app.store
+            .list_invitations(org, pending, limit, inner, now)
+            .await?,
+    ))
+}
+
+/// The page that was read, once the caller may see it (query errors come after theirs).
+pub fn list(
+    caller: &User,
+    org: Option<Organization>,
+    limit: ServiceResult<i32>,
+    q: ServiceResult<ListQuery>,
+    page: Option<ServiceResult<ListPage>>,
+) -> ServiceResult<Page<MemberEntry>> {
+    let org = org_or_404(org)?;
+    access::manager(caller, &org.id)?;
+    limit?;
+    let q = q?;
+    match page.ok_or(ServiceError::NotFound)?? {
+        ListPage::Members(page) => {
+            let next = match page.next_cursor {
+                Some(c) => Some(format!("m.{c}")),
+                None if q.include_pending => Some("i.".to_string()),
+                None => None,
+            };
+            Ok(Page {
+                items: page.items.into_iter().map(entry).collect(),
+                next_cursor: next,
+            })
+        }
+        ListPage::Pending(page) => Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .filter(|i| q.role.is_none_or(|r| r == i.role))
+                .map(|i| MemberEntry::Pending {
+                    invitation_id: i.id.to_string(),
+                    email: i.email.to_string(),
+                    role: i.role,
+                    expires_at: i.expires_at,
+                    status: "pending",
+                })
+                .collect(),
+            next_cursor: page.next_cursor.map(|c| format!("i.{c}")),
+        }),
+    }
+}
+
+/// The user a path's `user_id` names, read in the caller's round trip (see
+/// `http::caller_org_and`); a malformed id reads as no user (the same 404).
+pub async fn read_user(app: &App, raw_id: Option<&str>) -> ServiceResult<Option<User>> {
+    match raw_id.and_then(|r| UserId::parse(r).ok()) {
+        Some(id) => app.store.get_user(&id).await,
+        None => Ok(None),
+    }
+}
+
+/// The member that was read, or the 404 an outsider gets.
+fn member_in(org: &Organization, user: Option<User>) -> ServiceResult<User> {
+    user.filter(|u| u.org_id == Some(org.id))
+        .ok_or(ServiceError::NotFound)
+}
+
+pub fn get(
     caller: &User,
     org: Option<Organization>,
     user_id: Option<&str>,
+    target: Option<User>,
 ) -> ServiceResult<MemberEntry> {
     let org = org_or_404(org)?;
     let own = user_id == Some(caller.id.to_string().as_str());
@@ -146,7 +187,7 @@ pub async fn get(
     } else if caller.org_id != Some(org.id) && !caller.platform_admin {
         return Err(ServiceError::NotFound);
     }
-    member_of(app, &org, user_id).await.map(entry)
+    member_in(&org, target).map(entry)
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,13 +211,13 @@ pub async fn change_role(
     app: &App,
     caller: &User,
     org: Option<Organization>,
-    user_id: Option<&str>,
+    target: Option<User>,
     req: RoleRequest,
 ) -> ServiceResult<MemberEntry> {
     let org = org_or_404(org)?;
     let authority = access::manager(caller, &org.id)?;
     let role = member_role(&req.role)?;
-    let mut target = member_of(app, &org, user_id).await?;
+    let mut target = member_in(&org, target)?;
     if target.role == Some(OrgRole::Owner) {
         return Err(ServiceError::OwnerProtected);
     }
@@ -214,14 +255,9 @@ pub struct BulkResult {
     pub updated: usize,
 }
 
-/// Parses and de-duplicates the ids, reads the users, and names every one that blocks the
-/// change (not a member, the owner, or the caller themself).
-async fn bulk_targets(
-    app: &App,
-    caller: &User,
-    org: &Organization,
-    raw_ids: &[String],
-) -> ServiceResult<Vec<User>> {
+/// The ids a bulk request lists, parsed and de-duplicated (pure: the route reads them in
+/// the caller's round trip).
+pub fn bulk_ids(raw_ids: &[String]) -> ServiceResult<Vec<UserId>> {
     if raw_ids.is_empty() || raw_ids.len() > MAX_BULK {
         return Err(ServiceError::field(
             "user_ids",
@@ -241,7 +277,27 @@ async fn bulk_targets(
     if !invalid.is_empty() {
         return Err(ServiceError::Validation(invalid));
     }
-    let users = app.store.get_users(&ids).await?;
+    Ok(ids)
+}
+
+/// The users a bulk request lists, read in the caller's round trip (none if the list is
+/// unusable: its errors are reported after authentication).
+pub async fn read_bulk(app: &App, raw_ids: Option<&[String]>) -> ServiceResult<Vec<User>> {
+    match raw_ids.map(bulk_ids) {
+        Some(Ok(ids)) => app.store.get_users(&ids).await,
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Names every listed user that blocks the change (not a member, the owner, or the caller
+/// themself), given the users that were read.
+fn bulk_targets(
+    caller: &User,
+    org: &Organization,
+    raw_ids: &[String],
+    users: Vec<User>,
+) -> ServiceResult<Vec<User>> {
+    let ids = bulk_ids(raw_ids)?;
     let mut blockers = Vec::new();
     for id in &ids {
         match users.iter().find(|u| u.id == *id) {
@@ -278,12 +334,12 @@ pub async fn bulk_role(
     caller: &User,
     org: Option<Organization>,
     req: BulkRoleRequest,
+    users: Vec<User>,
 ) -> ServiceResult<BulkResult> {
     let org = org_or_404(org)?;
     let authority = access::manager(caller, &org.id)?;
     let role = member_role(&req.role)?;
-    let targets: Vec<User> = bulk_targets(app, caller, &org, &req.user_ids)
-        .await?
+    let targets: Vec<User> = bulk_targets(caller, &org, &req.user_ids, users)?
         .into_iter()
         .filter(|u| u.role != Some(role))
         .collect();
@@ -303,6 +359,7 @@ pub async fn remove(
     caller: &User,
     org: Option<Organization>,
     user_id: Option<&str>,
+    target: Option<User>,
 ) -> ServiceResult<()> {
     let org = org_or_404(org)?;
     let leaving = user_id == Some(caller.id.to_string().as_str()) && caller.org_id == Some(org.id);
@@ -311,7 +368,7 @@ pub async fn remove(
     } else {
         access::manager(caller, &org.id)?
     };
-    let target = member_of(app, &org, user_id).await?;
+    let target = member_in(&org, target)?;
     if target.role == Some(OrgRole::Owner) {
         return Err(ServiceError::OwnerProtected);
     }
@@ -331,10 +388,11 @@ pub async fn bulk_remove(
     caller: &User,
     org: Option<Organization>,
     req: BulkRemoveRequest,
+    users: Vec<User>,
 ) -> ServiceResult<BulkResult> {
     let org = org_or_404(org)?;
     let authority = access::manager(caller, &org.id)?;
-    let targets = bulk_targets(app, caller, &org, &req.user_ids).await?;
+    let targets = bulk_targets(caller, &org, &req.user_ids, users)?;
     app.store
         .remove_members(&org.id, caller, &authority, &targets, Now::get())
         .await?;
@@ -356,6 +414,7 @@ pub async fn transfer(
     caller: &User,
     org: Option<Organization>,
     req: TransferRequest,
+    target: Option<User>,
 ) -> ServiceResult<Organization> {
     let org = org_or_404(org)?;
     let authority = if caller.platform_admin {
@@ -370,26 +429,22 @@ pub async fn transfer(
             Some(_) => return Err(ServiceError::Forbidden),
         }
     };
-    let target_id =
-        UserId::parse(&req.user_id).map_err(|e| ServiceError::field("user_id", e.message))?;
-    let (target, owner) = tokio::try_join!(app.store.get_user(&target_id), async {
-        match org.owner_id {
-            Some(id) => app.store.get_user(&id).await,
-            None => Ok(None),
-        }
-    })?;
+    UserId::parse(&req.user_id).map_err(|e| ServiceError::field("user_id", e.message))?;
     let target = target
         .filter(|u| u.org_id == Some(org.id))
         .ok_or_else(|| ServiceError::field("user_id", "must be a member of this organization"))?;
-    let owner = owner.ok_or(ServiceError::Conflict)?;
-    if target.id == owner.id {
+    // The owner's own item is only written, on the condition that it is still the owner.
+    let owner = org.owner_id.ok_or(ServiceError::Conflict)?;
+    if target.id == owner {
         return Err(ServiceError::field("user_id", "is already the owner"));
     }
+    let now = Now::get();
     app.store
-        .transfer_ownership(&org.id, caller, &authority, &owner, &target, Now::get())
+        .transfer_ownership(&org.id, caller, &authority, &owner, &target, now)
         .await?;
-    app.store
-        .get_org(&org.id)
-        .await?
-        .ok_or(ServiceError::NotFound)
+    Ok(Organization {
+        owner_id: Some(target.id),
+        updated_at: now.rfc3339(),
+        ..org
+    })
 }

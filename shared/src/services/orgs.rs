@@ -165,7 +165,7 @@ pub async fn update(
     };
     let now = Now::get().rfc3339();
     app.store
-        .update_org(&org.id, &org.code, &changes, caller, &authority, &now)
+        .update_org(&org, &changes, caller, &authority, &now)
         .await
 }
 

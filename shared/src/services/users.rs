@@ -6,7 +6,9 @@ use super::access;
 use crate::app::App;
 use crate::auth::password;
 use crate::clock::Now;
-use crate::domain::{Email, OrgId, OrgRole, Page, Password, PersonName, User, UserId};
+use crate::domain::{
+    Email, OrgId, OrgRole, Organization, Page, Password, PersonName, User, UserId,
+};
 use crate::error::{ServiceError, ServiceResult};
 use crate::storage::{Authority, UserChanges};
 use serde::Deserialize;
@@ -57,7 +59,14 @@ async fn hash(password: Password) -> ServiceResult<String> {
         .map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
-pub async fn create(app: &App, caller: &User, req: CreateUser) -> ServiceResult<User> {
+/// `org` is the organization `req.org_id` names, read in the caller's round trip.
+pub async fn create(
+    app: &App,
+    caller: &User,
+    req: CreateUser,
+    org: Option<Organization>,
+) -> ServiceResult<User> {
+    let org_exists = org.filter(|o| Some(o.id) == req.org_id);
     let (org_id, role, authority) = if caller.platform_admin {
         if req.platform_admin {
             if req.org_id.is_some() || req.role.is_some() {
@@ -71,10 +80,7 @@ pub async fn create(app: &App, caller: &User, req: CreateUser) -> ServiceResult<
             let org = req
                 .org_id
                 .ok_or_else(|| ServiceError::field("org_id", "is required"))?;
-            app.store
-                .get_org(&org)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
+            org_exists.ok_or(ServiceError::NotFound)?;
             (
                 Some(org),
                 Some(member_role(req.role.as_deref())?),
@@ -146,19 +152,8 @@ pub async fn list(
 
 /// The user if the caller may see them: themself, anyone for a platform admin, their org's
 /// users for its owners and admins. Everyone else gets a 404.
-async fn visible(
-    app: &App,
-    caller: &User,
-    raw_id: Option<&str>,
-) -> ServiceResult<(User, Authority)> {
-    let id = raw_id
-        .and_then(|r| UserId::parse(r).ok())
-        .ok_or(ServiceError::NotFound)?;
-    let user = app
-        .store
-        .get_user(&id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+fn visible(caller: &User, target: Option<User>) -> ServiceResult<(User, Authority)> {
+    let user = target.ok_or(ServiceError::NotFound)?;
     if caller.platform_admin {
         return Ok((user, Authority::PlatformAdmin));
     }
@@ -170,8 +165,10 @@ async fn visible(
     Ok((user, authority))
 }
 
-pub async fn get(app: &App, caller: &User, id: Option<&str>) -> ServiceResult<User> {
-    visible(app, caller, id).await.map(|(u, _)| u)
+/// `target` is the user the path names, read in the caller's round trip
+/// (`members::read_user`).
+pub fn get(caller: &User, target: Option<User>) -> ServiceResult<User> {
+    visible(caller, target).map(|(u, _)| u)
 }
 
 /// Org admins may not act on the owner or a platform admin.
@@ -188,10 +185,10 @@ fn guard_target(caller: &User, target: &User) -> ServiceResult<()> {
 pub async fn update(
     app: &App,
     caller: &User,
-    id: Option<&str>,
+    target: Option<User>,
     req: UpdateUser,
 ) -> ServiceResult<User> {
-    let (user, authority) = visible(app, caller, id).await?;
+    let (user, authority) = visible(caller, target)?;
     guard_target(caller, &user)?;
     let role = match req.role.as_deref() {
         None => None,
@@ -216,17 +213,14 @@ pub async fn update(
         },
         role,
     };
+    // What was written is known: no read-back (DESIGN §8's round-trip budget).
     app.store
         .update_user(&user, &changes, caller, &authority)
-        .await?;
-    app.store
-        .get_user(&user.id)
-        .await?
-        .ok_or(ServiceError::NotFound)
+        .await
 }
 
-pub async fn delete(app: &App, caller: &User, id: Option<&str>) -> ServiceResult<()> {
-    let (user, authority) = visible(app, caller, id).await?;
+pub async fn delete(app: &App, caller: &User, target: Option<User>) -> ServiceResult<()> {
+    let (user, authority) = visible(caller, target)?;
     if user.role == Some(OrgRole::Owner) {
         return Err(ServiceError::OwnerProtected);
     }

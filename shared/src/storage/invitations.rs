@@ -2,7 +2,7 @@
 
 use super::audit::Audit;
 use super::items::{ClaimItem, UserItem};
-use super::{Authority, Store, cursor, errors, keys, n, s};
+use super::{Authority, Session, Store, cursor, errors, keys, n, s};
 use crate::clock::Now;
 use crate::domain::{
     Email, Invitation, InvitationId, InvitationStatus, OrgId, OrgRole, Page, User, UserId,
@@ -658,6 +658,7 @@ impl Store {
         inv: &Invitation,
         user: &User,
         new_account: bool,
+        session: &Session,
         now: &str,
         epoch: i64,
     ) -> ServiceResult<()> {
@@ -722,6 +723,8 @@ impl Store {
             at: now,
             epoch,
         })?);
+        // The acceptor is signed in by the same write (one round trip, not two).
+        items.push(self.session_put(session, now)?);
         self.transact(items, |i| match i {
             0 | 1 => ServiceError::Conflict,
             2 => ServiceError::NotFound,

@@ -115,14 +115,14 @@ impl Store {
     fn role_update(
         &self,
         org: &OrgId,
-        user: &User,
+        user: &UserId,
         from: OrgRole,
         to: OrgRole,
         now: &str,
     ) -> ServiceResult<TransactWriteItem> {
         let update = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(Self::key(keys::user_pk(&user.id), keys::PROFILE)))
+            .set_key(Some(Self::key(keys::user_pk(user), keys::PROFILE)))
             .update_expression("SET #role = :to, updated_at = :now")
             .condition_expression("org_id = :org AND #role = :from")
             .expression_attribute_names("#role", "role")
@@ -188,7 +188,7 @@ impl Store {
             for m in chunk {
                 items.push(self.role_update(
                     org,
-                    m,
+                    &m.id,
                     m.role.unwrap_or(OrgRole::Member),
                     to,
                     &now.rfc3339(),
@@ -238,7 +238,7 @@ impl Store {
     async fn undo_roles(&self, org: &OrgId, members: &[User], applied: OrgRole, now: &str) {
         for m in members {
             let Some(previous) = m.role else { continue };
-            let item = self.role_update(org, m, applied, previous, now);
+            let item = self.role_update(org, &m.id, applied, previous, now);
             if let Ok(item) = item
                 && let Err(e) = self.transact(vec![item], |_| ServiceError::Conflict).await
             {
@@ -330,7 +330,7 @@ impl Store {
         org: &OrgId,
         caller: &User,
         authority: &Authority,
-        owner: &User,
+        owner: &UserId,
         target: &User,
         now: Now,
     ) -> ServiceResult<()> {
@@ -342,25 +342,25 @@ impl Store {
             .update_expression("SET owner_id = :new, updated_at = :now")
             .condition_expression("owner_id = :old AND attribute_not_exists(deleted_at)")
             .expression_attribute_values(":new", s(target.id.to_string()))
-            .expression_attribute_values(":old", s(owner.id.to_string()))
+            .expression_attribute_values(":old", s(owner.to_string()))
             .expression_attribute_values(":now", s(&at))
             .build()?;
         // When the caller is the owner, the owner's own update (role = owner) re-checks them:
         // one transaction may not touch an item twice.
         let mut items = Vec::new();
-        if caller.id != owner.id {
+        if caller.id != *owner {
             items.push(self.authority_check(caller, authority)?);
         }
         let offset = items.len();
         items.push(self.role_update(org, owner, OrgRole::Owner, OrgRole::Admin, &at)?);
-        items.push(self.role_update(org, target, target_role, OrgRole::Owner, &at)?);
+        items.push(self.role_update(org, &target.id, target_role, OrgRole::Owner, &at)?);
         items.push(TransactWriteItem::builder().update(org_update).build());
         items.push(self.audit_put(Audit {
             org: *org,
             actor: Some(caller.id),
             action: "org.ownership_transferred",
             target: target.id.to_string(),
-            before: Some(serde_json::json!({"owner_id": owner.id})),
+            before: Some(serde_json::json!({"owner_id": owner})),
             after: Some(serde_json::json!({"owner_id": target.id})),
             at: &at,
             epoch: now.epoch(),

@@ -157,9 +157,37 @@ impl Store {
         Ok(Page { items, next_cursor })
     }
 
-    /// Applies `changes` to a live organization whose code is still `current_code`; moving to a
-    /// new code releases the old claim and takes the new one in the same transaction.
+    /// Applies `changes` to `org` as read (a live organization whose code is unchanged) and
+    /// returns it as written; moving to a new code releases the old claim and takes the new
+    /// one in the same transaction.
     pub async fn update_org(
+        &self,
+        org: &Organization,
+        changes: &OrgChanges,
+        caller: &User,
+        authority: &Authority,
+        now: &str,
+    ) -> ServiceResult<Organization> {
+        self.write_org_changes(&org.id, &org.code, changes, caller, authority, now)
+            .await?;
+        let mut written = org.clone();
+        written.updated_at = now.to_string();
+        if let Some(name) = &changes.name {
+            written.name = name.to_string();
+        }
+        if let Some(description) = &changes.description {
+            written.description = description.to_string();
+        }
+        if let Some(tier) = &changes.tier {
+            written.tier = tier.as_ref().to_string();
+        }
+        if let Some(code) = &changes.code {
+            written.code = code.to_string();
+        }
+        Ok(written)
+    }
+
+    async fn write_org_changes(
         &self,
         id: &OrgId,
         current_code: &str,
@@ -167,7 +195,7 @@ impl Store {
         caller: &User,
         authority: &Authority,
         now: &str,
-    ) -> ServiceResult<Organization> {
+    ) -> ServiceResult<()> {
         let mut sets = vec!["updated_at = :now".to_string()];
         let mut update = Update::builder()
             .table_name(&self.table)
@@ -232,8 +260,7 @@ impl Store {
             3 => ServiceError::CodeTaken,
             _ => ServiceError::Conflict,
         })
-        .await?;
-        self.get_org(id).await?.ok_or(ServiceError::NotFound)
+        .await
     }
 
     fn release_code(&self, code: &str, org: &OrgId) -> ServiceResult<TransactWriteItem> {

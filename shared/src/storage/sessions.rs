@@ -18,6 +18,36 @@ pub struct Session {
 
 impl Store {
     pub async fn put_session(&self, session: &Session, created_at: &str) -> ServiceResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::session_item(session, created_at)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(super::sdk_error)?;
+        Ok(())
+    }
+
+    /// The new session as one item of a transaction (accepting an invitation signs in too).
+    pub(crate) fn session_put(
+        &self,
+        session: &Session,
+        created_at: &str,
+    ) -> ServiceResult<TransactWriteItem> {
+        let put = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::session_item(session, created_at)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    fn session_item(
+        session: &Session,
+        created_at: &str,
+    ) -> ServiceResult<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>
+    {
         let item = SessionItem {
             pk: keys::session_pk(&session.id),
             sk: keys::SESSION_SK.into(),
@@ -28,15 +58,7 @@ impl Store {
             expires_at: session.expires_at,
             ttl: session.expires_at,
         };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(super::sdk_error)?;
-        Ok(())
+        Ok(serde_dynamo::to_item(item)?)
     }
 
     pub async fn get_session(&self, id: &str) -> ServiceResult<Option<Session>> {

@@ -165,15 +165,16 @@ impl Store {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// Applies `changes` to `user` as read (its token version must be unchanged). A new
-    /// email moves the claim; a new password hash ends every session.
+    /// Applies `changes` to `user` as read (its token version must be unchanged) and returns
+    /// the user as written. A new email moves the claim; a new password hash ends every
+    /// session.
     pub async fn update_user(
         &self,
         user: &User,
         changes: &UserChanges,
         actor: &User,
         authority: &Authority,
-    ) -> ServiceResult<()> {
+    ) -> ServiceResult<User> {
         let now = crate::clock::Now::get();
         let at = now.rfc3339();
         let mut items = Vec::new();
@@ -263,7 +264,23 @@ impl Store {
             i if has_email && i == target_at + 1 => ServiceError::EmailTaken,
             _ => ServiceError::Conflict,
         })
-        .await
+        .await?;
+        let mut written = user.clone();
+        written.updated_at = at;
+        if let Some(name) = &changes.name {
+            written.name = name.clone();
+        }
+        if let Some(email) = &changes.email {
+            written.email = email.clone();
+        }
+        if let Some(hash) = &changes.password_hash {
+            written.password_hash = hash.clone();
+            written.token_version += 1;
+        }
+        if changes.role.is_some() {
+            written.role = changes.role;
+        }
+        Ok(written)
     }
 
     fn release_email(&self, email: &Email, owner: &UserId) -> ServiceResult<TransactWriteItem> {
