@@ -13,6 +13,8 @@ pub enum InitError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Key(#[from] crate::auth::jwt::KeyError),
+    #[error("TLS setup: {0}")]
+    Tls(String),
 }
 
 pub struct App {
@@ -29,7 +31,10 @@ impl App {
     /// come from the SDK's standard chain, so `AWS_ENDPOINT_URL` points it at the emulator).
     pub async fn from_env() -> Result<Arc<App>, InitError> {
         let config = Config::from_env()?;
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(crate::tls::https_client(config.tls_roots)?)
+            .load()
+            .await;
         Self::new(config, &aws)
     }
 
@@ -47,11 +52,11 @@ impl App {
         let calls = CallCounter::default();
         let dynamo = aws_sdk_dynamodb::config::Builder::from(aws)
             .interceptor(calls.interceptor("dynamodb"))
-            .timeout_config(timeouts())
+            .timeout_config(timeouts(config.aws_attempt_timeout))
             .build();
         let ses = aws_sdk_sesv2::config::Builder::from(ses)
             .interceptor(calls.interceptor("sesv2"))
-            .timeout_config(timeouts())
+            .timeout_config(timeouts(config.aws_attempt_timeout))
             .build();
         let store = Store::new(
             aws_sdk_dynamodb::Client::from_conf(dynamo),
@@ -73,10 +78,10 @@ impl App {
 
 /// Bounded waits, so an unreachable or stalled dependency becomes a quick 503 rather than a
 /// request that hangs until the Lambda timeout (the SDK's standard retries still apply).
-fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+fn timeouts(attempt: std::time::Duration) -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
     aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
         .connect_timeout(std::time::Duration::from_secs(1))
-        .operation_attempt_timeout(std::time::Duration::from_secs(3))
-        .operation_timeout(std::time::Duration::from_secs(8))
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(attempt * 2 + std::time::Duration::from_secs(2))
         .build()
 }

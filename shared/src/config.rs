@@ -31,6 +31,11 @@ pub struct Config {
     pub invitation_retention: Duration,
     /// How many invitation emails a bulk invite sends at once.
     pub mail_concurrency: usize,
+    /// How long one attempt of an AWS request may take before it is retried (the whole
+    /// operation gets a bit more than twice that; see `app::timeouts`).
+    pub aws_attempt_timeout: Duration,
+    /// Certificate authorities the HTTPS client trusts (`TLS_ROOTS`: `aws` or `os`).
+    pub tls_roots: crate::tls::TlsRoots,
 }
 
 impl std::fmt::Debug for Config {
@@ -132,6 +137,13 @@ impl Config {
                     name: "MAIL_CONCURRENCY",
                     reason: "expected an integer from 1 to 100".into(),
                 })?,
+            aws_attempt_timeout: seconds("AWS_ATTEMPT_TIMEOUT_SECONDS", 3)?,
+            tls_roots: crate::tls::TlsRoots::parse(&or("TLS_ROOTS", "aws")).ok_or(
+                ConfigError::Invalid {
+                    name: "TLS_ROOTS",
+                    reason: "expected aws or os".into(),
+                },
+            )?,
         })
     }
 }

@@ -298,6 +298,16 @@ async fn send_invitations(
         .store
         .write_invitations(&org.id, caller, &authority, &writes, now, &retention(app))
         .await?;
+    // DynamoDB unavailable or throttling: the request failed (503), not the addresses. What
+    // was stored stays pending; the caller's retry resends it.
+    if stored
+        .iter()
+        .any(|o| matches!(o, Err(ServiceError::Unavailable(_))))
+    {
+        return Err(ServiceError::Unavailable(
+            "invitation writes were throttled or unreachable".into(),
+        ));
+    }
     let mut to_send = Vec::new();
     for (out, outcome) in outgoing.into_iter().zip(stored) {
         match outcome {
@@ -306,7 +316,15 @@ async fn send_invitations(
                 let r = &mut results[out.index];
                 r.status = "invalid";
                 r.invitation_id = None;
-                r.reason = Some(format!("not stored: {e}"));
+                // Say what happened, never the storage layer's own words.
+                tracing::info!(invitation_id = %out.id, error = %e, "invitation not stored");
+                r.reason = Some(
+                    match e {
+                        ServiceError::Conflict => "not stored: changed concurrently; try again",
+                        _ => "not stored",
+                    }
+                    .into(),
+                );
             }
         }
     }

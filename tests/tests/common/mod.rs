@@ -80,6 +80,9 @@ impl TestApp {
             _ => None,
         })
         .expect("test config");
+        // The emulator is single-threaded and shares two cores with the build and the other
+        // tests: give it time (the deployed default is 3 s).
+        config.aws_attempt_timeout = std::time::Duration::from_secs(20);
         tweak(&mut config);
         let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let app = App::new(config, &aws).expect("app");
@@ -155,6 +158,57 @@ impl TestApp {
         let mails = self.mails_to(to).await;
         let mail = mails.last().unwrap_or_else(|| panic!("no mail to {to}"));
         mail.token().expect("accept link in mail")
+    }
+
+    /// The newest invitation token mailed to each of `emails` (one read of the emulator's
+    /// mail store, however many addresses).
+    pub async fn latest_tokens(
+        &self,
+        emails: &[String],
+    ) -> std::collections::HashMap<String, String> {
+        let url = format!("{}/moto-api/data.json", env_or_fail("AWS_ENDPOINT_URL"));
+        let data: Value = reqwest::get(url)
+            .await
+            .expect("emulator")
+            .json()
+            .await
+            .expect("json");
+        let mut out = std::collections::HashMap::new();
+        for m in data["ses"]["Message"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let to = m["destinations"]["ToAddresses"].as_array().cloned();
+            let mail = Mail {
+                subject: String::new(),
+                html: m["body"].as_str().unwrap_or("").to_string(),
+                source: String::new(),
+            };
+            for addr in to.unwrap_or_default() {
+                let Some(addr) = addr.as_str() else { continue };
+                if emails.iter().any(|e| e == addr)
+                    && let Some(token) = mail.token()
+                {
+                    // Oldest first, so the last one kept is the newest.
+                    out.insert(addr.to_string(), token);
+                }
+            }
+        }
+        out
+    }
+
+    /// An access token for `user`, minted with the app's key (no sign-in, no password hash).
+    pub fn token_for(&self, user: &User) -> String {
+        self.app
+            .keys
+            .issue(
+                &user.id.to_string(),
+                user.token_version,
+                Now::get().epoch(),
+                900,
+            )
+            .expect("token")
     }
 
     /// Every page of a cursor-paginated list, following `next_cursor` from `uri` (which
