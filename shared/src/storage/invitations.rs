@@ -393,42 +393,44 @@ impl Store {
     /// the caller's authority and the org's existence re-checked in each). A transaction that
     /// loses a race is retried one invitation at a time; the result per write says whether it
     /// was stored.
-    pub async fn write_invitations(
+    pub async fn write_invitations<'a>(
         &self,
         org: &OrgId,
         actor: &User,
         authority: &Authority,
-        writes: &[InviteWrite],
+        writes: &'a [InviteWrite],
         now: Now,
         retention: &Retention,
     ) -> ServiceResult<Vec<ServiceResult<()>>> {
         const PER_TX: usize = 32; // 2 checks + 32 x 3 items = 98 of DynamoDB's 100
-        let mut results: Vec<ServiceResult<()>> = Vec::with_capacity(writes.len());
         let chunks: Vec<&[InviteWrite]> = writes.chunks(PER_TX).collect();
-        let sent = futures_util::future::join_all(
-            chunks
-                .iter()
-                .map(|chunk| self.write_chunk(org, actor, authority, chunk, now, retention)),
-        )
-        .await;
-        for (chunk, outcome) in chunks.iter().zip(sent) {
+        // DynamoDB refuses concurrent transactions that touch the same item, the condition
+        // checks on the caller and the org included. So the first chunk carries those checks
+        // and runs alone; once it landed, the rest (disjoint items) run together.
+        let Some((first, rest)) = chunks.split_first() else {
+            return Ok(Vec::new());
+        };
+        let write = |chunk: &'a [InviteWrite], checks: bool| {
+            self.write_chunk(org, actor, authority, chunk, now, retention, checks)
+        };
+        let mut outcomes = vec![write(first, true).await];
+        match outcomes[0] {
+            Err(ServiceError::Forbidden) => return Err(ServiceError::Forbidden),
+            Err(ServiceError::NotFound) => return Err(ServiceError::NotFound),
+            _ => {}
+        }
+        outcomes.extend(
+            futures_util::future::join_all(rest.iter().map(|chunk| write(chunk, false))).await,
+        );
+        let mut results: Vec<ServiceResult<()>> = Vec::with_capacity(writes.len());
+        for (i, (chunk, outcome)) in chunks.iter().zip(outcomes).enumerate() {
             match outcome {
                 Ok(()) => results.extend(chunk.iter().map(|_| Ok(()))),
-                Err(ServiceError::Forbidden) => return Err(ServiceError::Forbidden),
-                Err(ServiceError::NotFound) => return Err(ServiceError::NotFound),
+                // A chunk failed on one of its items: write its invitations one by one, so
+                // only the failing ones fail.
                 Err(_) if chunk.len() > 1 => {
                     for w in chunk.iter() {
-                        results.push(
-                            self.write_chunk(
-                                org,
-                                actor,
-                                authority,
-                                std::slice::from_ref(w),
-                                now,
-                                retention,
-                            )
-                            .await,
-                        );
+                        results.push(write(std::slice::from_ref(w), i == 0).await);
                     }
                 }
                 Err(e) => results.push(Err(e)),
@@ -437,6 +439,8 @@ impl Store {
         Ok(results)
     }
 
+    /// One transaction of invitation writes, with the caller and org checks when `checks`.
+    #[allow(clippy::too_many_arguments)]
     async fn write_chunk(
         &self,
         org: &OrgId,
@@ -445,18 +449,21 @@ impl Store {
         chunk: &[InviteWrite],
         now: Now,
         retention: &Retention,
+        checks: bool,
     ) -> ServiceResult<()> {
-        let mut items = vec![
-            self.authority_check(actor, authority)?,
-            self.live_org_check(org)?,
-        ];
+        let mut items = Vec::new();
+        if checks {
+            items.push(self.authority_check(actor, authority)?);
+            items.push(self.live_org_check(org)?);
+        }
+        let offset = items.len();
         for w in chunk {
             items.extend(self.items_for(w, org, actor, &now.rfc3339(), now.epoch(), retention)?);
         }
-        self.transact(items, |i| match i {
-            0 => ServiceError::Forbidden,
-            1 => ServiceError::NotFound,
-            _ => ServiceError::Conflict,
+        self.transact(items, |i| match i.checked_sub(offset) {
+            None if i == 0 => ServiceError::Forbidden,
+            None => ServiceError::NotFound,
+            Some(_) => ServiceError::Conflict,
         })
         .await
     }
@@ -581,6 +588,7 @@ impl Store {
             std::slice::from_ref(&w),
             now,
             retention,
+            true,
         )
         .await
     }
