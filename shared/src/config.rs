@@ -25,6 +25,14 @@ pub struct Config {
     pub tiers: Vec<String>,
     pub login_max_failures: u32,
     pub login_lockout: Duration,
+    /// Failed sign-ins from one client address (any emails) before 429.
+    pub login_max_failures_per_source: u32,
+    /// Acceptance attempts with unknown or stale links from one address before 429.
+    pub accept_max_failures_per_source: u32,
+    /// The window both per-address limits count in.
+    pub source_lockout: Duration,
+    /// Invitations (new and resent) one organization may send per UTC day.
+    pub invitations_per_org_per_day: u64,
     pub app_base_url: String,
     pub ses_from_address: String,
     pub invitation_ttl: Duration,
@@ -101,15 +109,18 @@ impl Config {
                 reason: "needs at least one tier".into(),
             });
         }
-        let login_max_failures = or("LOGIN_MAX_FAILURES", "5")
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or(ConfigError::Invalid {
-                name: "LOGIN_MAX_FAILURES",
-                reason: "expected a positive integer".into(),
-            })?;
+        let count = |name: &'static str, default: &str| -> Result<u64, ConfigError> {
+            or(name, default)
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=u32::MAX as u64).contains(n))
+                .ok_or(ConfigError::Invalid {
+                    name,
+                    reason: "expected a positive integer".into(),
+                })
+        };
+        let login_max_failures = count("LOGIN_MAX_FAILURES", "5")? as u32;
         Ok(Config {
             table_name: required("TABLE_NAME")?,
             jwt_signing_key: required("JWT_SIGNING_KEY")?,
@@ -122,6 +133,10 @@ impl Config {
             tiers,
             login_max_failures,
             login_lockout: seconds("LOGIN_LOCKOUT_SECONDS", 900)?,
+            login_max_failures_per_source: count("LOGIN_MAX_FAILURES_PER_SOURCE", "50")? as u32,
+            accept_max_failures_per_source: count("ACCEPT_MAX_FAILURES_PER_SOURCE", "20")? as u32,
+            source_lockout: seconds("SOURCE_LOCKOUT_SECONDS", 900)?,
+            invitations_per_org_per_day: count("INVITATIONS_PER_ORG_PER_DAY", "1000")?,
             app_base_url: or("APP_BASE_URL", "http://localhost:9000")
                 .trim_end_matches('/')
                 .to_string(),

@@ -20,7 +20,8 @@ where
         async move {
             let method = req.method().to_string();
             let path = req.uri().path().to_string();
-            let res = handler(app.clone(), req).await;
+            // Boxed: keeps the (in debug builds, large) handler future off the stack.
+            let res = Box::pin(handler(app.clone(), req)).await;
             // One summary line per invocation, with the AWS requests it made.
             let calls = app.calls.take();
             tracing::info!(

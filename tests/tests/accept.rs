@@ -323,7 +323,8 @@ async fn declining_kills_the_link_and_the_org_can_invite_again() {
 
 #[tokio::test]
 async fn cleanup_expires_only_what_is_due_and_is_idempotent() {
-    let t = TestApp::spawn().await;
+    // 1,050 invitations in one day: over the default daily limit of 1,000.
+    let t = TestApp::spawn_with(|c| c.invitations_per_org_per_day = 10_000).await;
     let (org, owner) = t.org_with_owner().await;
     // 1,000 live invitations, 10 bulk requests.
     for batch in 0..10 {

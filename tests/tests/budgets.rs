@@ -262,7 +262,7 @@ async fn every_operation_keeps_to_its_request_budget() {
                 Some(json!({"emails": [one], "role": "member"})),
             ),
             200,
-            b(2, 5, 1),
+            b(2, 6, 1),
         )
         .await;
     let inv = body["results"][0]["invitation_id"]
@@ -278,7 +278,7 @@ async fn every_operation_keeps_to_its_request_budget() {
             Some(json!({"emails": emails, "role": "member"})),
         ),
         200,
-        b(3, 8, 100),
+        b(3, 9, 100),
     )
     .await;
     run.op(
@@ -300,7 +300,7 @@ async fn every_operation_keeps_to_its_request_budget() {
         "resend invitation",
         req("POST", &format!("{inv_uri}/resend"), &owner, None),
         200,
-        b(2, 4, 1),
+        b(2, 5, 1),
     )
     .await;
     let token = run.t.latest_token(&one).await;

@@ -1,49 +1,29 @@
-//! Faults: with DynamoDB unreachable, every route answers 503 problem+json (or its page),
-//! never a 500 and never a panic.
+//! Faults: with DynamoDB unreachable or throttling, every route answers 503 problem+json (or
+//! its page), never a 500 and never a panic, within a bounded time and a bounded number of
+//! SDK retries; and a mutation that meets a throttled DynamoDB leaves the table exactly as
+//! it was.
+//!
+//! The throttling DynamoDB is a small HTTP server on loopback inside the test: it answers
+//! every request (or, in "writes only" mode, every write, forwarding reads to the emulator)
+//! with `ProvisionedThroughputExceededException`, `ThrottlingException` or an HTTP 500
+//! `InternalServerError`, and records each attempt by the SDK's invocation id.
 
 mod common;
 
-use common::TestApp;
+use aws_sdk_dynamodb::types::AttributeValue;
+use common::{PASSWORD, TestApp, unique_code, unique_email};
 use roster::App;
 use roster::clock::Now;
-use roster::domain::{InvitationId, InvitationToken, OrgId};
-use serde_json::json;
+use roster::domain::{InvitationId, InvitationToken, OrgId, OrgRole};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
-#[tokio::test]
-async fn every_route_answers_503_when_dynamodb_is_unreachable() {
-    let t = TestApp::spawn().await;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    // An explicit endpoint wins over AWS_ENDPOINT_URL; nothing listens on port 9.
-    let dead = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url("http://127.0.0.1:9")
-        .load()
-        .await;
-    let broken = TestApp {
-        dynamo: t.dynamo.clone(),
-        app: App::with_mail_config(t.app.config.clone(), &dead, &aws).unwrap(),
-    };
-    let token = broken
-        .app
-        .keys
-        .issue(
-            &uuid::Uuid::new_v4().to_string(),
-            0,
-            Now::get().epoch(),
-            900,
-        )
-        .unwrap();
-    let invitation = InvitationToken {
-        org_id: OrgId::new(),
-        invitation_id: InvitationId::new(),
-        nonce: roster::auth::secret::random_token(),
-    }
-    .encode();
-    let refresh = format!(
-        "{}.{}",
-        roster::auth::secret::random_token(),
-        roster::auth::secret::random_token()
-    );
-
+/// Every route of every function, as (method, pattern).
+fn all_routes() -> Vec<(&'static str, &'static str)> {
     use roster::http::*;
     let mut routes: Vec<(&str, &str)> = Vec::new();
     macro_rules! add {
@@ -61,36 +41,79 @@ async fn every_route_answers_503_when_dynamodb_is_unreachable() {
     add!(users_routes::ROUTES);
     add!(audit_routes::ROUTES);
     assert_eq!(routes.len(), 33);
+    routes
+}
 
-    let mut seen = Vec::new();
-    for (method, pattern) in routes {
-        let mut path = pattern.to_string();
-        for param in ["{org_id}", "{user_id}", "{invitation_id}"] {
-            path = path.replace(param, &uuid::Uuid::new_v4().to_string());
-        }
-        // Bodies that pass parsing, so the request reaches storage.
-        let (uri, body) = match (method, pattern) {
-            ("POST", "/auth/login") => (
-                path,
-                Some(
-                    json!({"email": "a@example.com", "password": "whatever password"}).to_string(),
+/// Requests for every route whose bodies pass parsing, so each reaches storage: random ids,
+/// a well-formed refresh token and invitation link (the caller's bearer token is added by
+/// whoever sends them).
+fn storage_bound_requests() -> Vec<(&'static str, &'static str, String, Option<String>)> {
+    let invitation = InvitationToken {
+        org_id: OrgId::new(),
+        invitation_id: InvitationId::new(),
+        nonce: roster::auth::secret::random_token(),
+    }
+    .encode();
+    let refresh = format!(
+        "{}.{}",
+        roster::auth::secret::random_token(),
+        roster::auth::secret::random_token()
+    );
+    all_routes()
+        .into_iter()
+        .map(|(method, pattern)| {
+            let mut path = pattern.to_string();
+            for param in ["{org_id}", "{user_id}", "{invitation_id}"] {
+                path = path.replace(param, &uuid::Uuid::new_v4().to_string());
+            }
+            let (uri, body) = match (method, pattern) {
+                ("POST", "/auth/login") => (
+                    path,
+                    Some(
+                        json!({"email": "a@example.com", "password": "whatever password"})
+                            .to_string(),
+                    ),
                 ),
-            ),
-            ("POST", "/auth/refresh" | "/auth/logout") => {
-                (path, Some(json!({"refresh_token": refresh}).to_string()))
-            }
-            ("POST", "/invitations/accept" | "/invitations/decline") => {
-                (path, Some(json!({"token": invitation}).to_string()))
-            }
-            ("GET", "/invitations/preview" | "/invite") => {
-                (format!("{path}?token={invitation}"), None)
-            }
-            ("POST", "/invite") => (
-                path,
-                Some(format!("token={invitation}&action=accept&password=x")),
-            ),
-            _ => (path, None),
-        };
+                ("POST", "/auth/refresh" | "/auth/logout") => {
+                    (path, Some(json!({"refresh_token": refresh}).to_string()))
+                }
+                ("POST", "/invitations/accept" | "/invitations/decline") => {
+                    (path, Some(json!({"token": invitation}).to_string()))
+                }
+                ("GET", "/invitations/preview" | "/invite") => {
+                    (format!("{path}?token={invitation}"), None)
+                }
+                ("POST", "/invite") => (
+                    path,
+                    Some(format!("token={invitation}&action=accept&password=x")),
+                ),
+                _ => (path, None),
+            };
+            (method, pattern, uri, body)
+        })
+        .collect()
+}
+
+fn is_page(pattern: &str) -> bool {
+    pattern == "/invite"
+}
+
+#[tokio::test]
+async fn every_route_answers_503_when_dynamodb_is_unreachable() {
+    let t = TestApp::spawn().await;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    // An explicit endpoint wins over AWS_ENDPOINT_URL; nothing listens on port 9.
+    let dead = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url("http://127.0.0.1:9")
+        .load()
+        .await;
+    let broken = TestApp {
+        dynamo: t.dynamo.clone(),
+        app: App::with_mail_config(t.app.config.clone(), &dead, &aws).unwrap(),
+    };
+    let token = signed_token(&broken.app);
+    let mut seen = Vec::new();
+    for (method, pattern, uri, body) in storage_bound_requests() {
         let r = broken
             .call_raw(method, &uri, Some(&token), body.as_deref())
             .await;
@@ -100,7 +123,7 @@ async fn every_route_answers_503_when_dynamodb_is_unreachable() {
             continue;
         }
         assert_eq!(r.status, 503, "{method} {pattern}: {}", r.body);
-        if !pattern.starts_with("/invite") || pattern.starts_with("/invitations") {
+        if !is_page(pattern) {
             assert_eq!(r.code(), "service_unavailable", "{method} {pattern}");
             assert!(
                 !r.body.to_string().contains("127.0.0.1"),
@@ -110,4 +133,907 @@ async fn every_route_answers_503_when_dynamodb_is_unreachable() {
         }
     }
     println!("{}", seen.join("\n"));
+}
+
+/// A token with a valid signature for a user that does not exist: verifying it needs the
+/// table.
+fn signed_token(app: &App) -> String {
+    app.keys
+        .issue(
+            &uuid::Uuid::new_v4().to_string(),
+            0,
+            Now::get().epoch(),
+            900,
+        )
+        .unwrap()
+}
+
+// ---------------------------------------------------------------------------------------
+// The throttling DynamoDB.
+
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    ProvisionedThroughputExceeded,
+    Throttling,
+    InternalServerError,
+}
+
+const FAULTS: [Fault; 3] = [
+    Fault::ProvisionedThroughputExceeded,
+    Fault::Throttling,
+    Fault::InternalServerError,
+];
+
+impl Fault {
+    fn status_and_body(self) -> (u16, &'static str, String) {
+        let (status, reason, kind, message) = match self {
+            Fault::ProvisionedThroughputExceeded => (
+                400,
+                "Bad Request",
+                "ProvisionedThroughputExceededException",
+                "throttled",
+            ),
+            Fault::Throttling => (400, "Bad Request", "ThrottlingException", "throttled"),
+            Fault::InternalServerError => (
+                500,
+                "Internal Server Error",
+                "InternalServerError",
+                "internal error",
+            ),
+        };
+        let body = json!({
+            "__type": format!("com.amazonaws.dynamodb.v20120810#{kind}"),
+            "message": message,
+        });
+        (status, reason, body.to_string())
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Scope {
+    /// Every request gets the fault.
+    Everything,
+    /// Writes get the fault; reads are forwarded to the emulator and answered for real.
+    WritesOnly,
+}
+
+/// One SDK operation invocation as the server saw it: its attempts (the SDK sends the same
+/// `amz-sdk-invocation-id` on every attempt, and `amz-sdk-request: attempt=N; max=M`).
+#[derive(Debug, Default, Clone)]
+struct Invocation {
+    operation: String,
+    attempts: u32,
+    max_attempts: Option<u32>,
+    faulted: bool,
+}
+
+#[derive(Default)]
+struct Seen {
+    invocations: BTreeMap<String, Invocation>,
+    requests: usize,
+}
+
+struct FaultyDynamo {
+    endpoint: String,
+    /// The SDK keeps one retry quota (token bucket) per service and region for the whole
+    /// process; a region of its own gives this server's App a quota of its own, so one
+    /// test's retries do not depend on what another test spent. (The forwarded reads are
+    /// signed for it; the emulator is told the real region.)
+    region: String,
+    seen: Arc<Mutex<Seen>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FaultyDynamo {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl FaultyDynamo {
+    async fn start(fault: Fault, scope: Scope) -> FaultyDynamo {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let region = format!("fault-{port}");
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let upstream = common::env_or_fail("AWS_ENDPOINT_URL");
+        let http = reqwest::Client::new();
+        let server = tokio::spawn({
+            let seen = seen.clone();
+            async move {
+                let real_region = std::env::var("AWS_REGION").unwrap_or("us-east-1".into());
+                let regions = (format!("/fault-{port}/"), format!("/{real_region}/"));
+                while let Ok((socket, _)) = listener.accept().await {
+                    tokio::spawn(serve(
+                        socket,
+                        fault,
+                        scope,
+                        seen.clone(),
+                        (upstream.clone(), regions.clone()),
+                        http.clone(),
+                    ));
+                }
+            }
+        });
+        FaultyDynamo {
+            endpoint,
+            region,
+            seen,
+            server,
+        }
+    }
+
+    /// An App (as the functions build it: SDK defaults, the app's timeouts) whose DynamoDB
+    /// is this server; SES stays on the emulator.
+    async fn app(&self, t: &TestApp) -> TestApp {
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let faulty = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new(self.region.clone()))
+            .load()
+            .await;
+        TestApp {
+            dynamo: t.dynamo.clone(),
+            app: App::with_mail_config(t.app.config.clone(), &faulty, &aws).unwrap(),
+        }
+    }
+
+    fn invocations(&self) -> Vec<Invocation> {
+        self.seen
+            .lock()
+            .unwrap()
+            .invocations
+            .values()
+            .cloned()
+            .collect()
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A minimal HTTP/1.1 server loop for one connection (keep-alive, Content-Length bodies:
+/// what the SDK sends to DynamoDB).
+async fn serve(
+    mut socket: TcpStream,
+    fault: Fault,
+    scope: Scope,
+    seen: Arc<Mutex<Seen>>,
+    (upstream, regions): (String, (String, String)),
+    http: reqwest::Client,
+) {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        let head_end = loop {
+            if let Some(i) = find(&buf, b"\r\n\r\n") {
+                break i + 4;
+            }
+            match socket.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+        let mut lines = head.split("\r\n");
+        let request_line = lines.next().unwrap_or("").to_string();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let length: usize = header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        while buf.len() < head_end + length {
+            match socket.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let body = buf[head_end..head_end + length].to_vec();
+        buf.drain(..head_end + length);
+
+        let operation = header("x-amz-target")
+            .and_then(|t| t.rsplit('.').next().map(str::to_string))
+            .unwrap_or_default();
+        let write = matches!(
+            operation.as_str(),
+            "TransactWriteItems" | "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem"
+        );
+        let faulted = scope == Scope::Everything || write;
+        {
+            let mut s = seen.lock().unwrap();
+            s.requests += 1;
+            let id =
+                header("amz-sdk-invocation-id").unwrap_or_else(|| format!("none-{}", s.requests));
+            let max = header("amz-sdk-request").and_then(|v| {
+                v.split(';')
+                    .find_map(|p| p.trim().strip_prefix("max=").and_then(|m| m.parse().ok()))
+            });
+            let inv = s.invocations.entry(id).or_default();
+            inv.operation = operation.clone();
+            inv.attempts += 1;
+            inv.max_attempts = max;
+            inv.faulted |= faulted;
+        }
+        let (status, reason, content_type, extra, out) = if faulted {
+            let (status, reason, body) = fault.status_and_body();
+            (
+                status,
+                reason.to_string(),
+                "application/x-amz-json-1.0".to_string(),
+                String::new(),
+                body.into_bytes(),
+            )
+        } else {
+            let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
+            let mut req = http.post(format!("{upstream}{path}")).body(body);
+            for (k, v) in &headers {
+                if !matches!(
+                    k.as_str(),
+                    "host" | "content-length" | "connection" | "transfer-encoding"
+                ) {
+                    // The emulator picks its backend by the signature's region.
+                    req = req.header(k, v.replace(&regions.0, &regions.1));
+                }
+            }
+            match req.send().await {
+                Ok(res) => {
+                    let status = res.status().as_u16();
+                    let keep = |name: &str| {
+                        res.headers()
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .map(|v| format!("{name}: {v}\r\n"))
+                            .unwrap_or_default()
+                    };
+                    let extra = keep("x-amz-crc32") + &keep("x-amzn-requestid");
+                    let content_type = res
+                        .headers()
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("application/x-amz-json-1.0")
+                        .to_string();
+                    let bytes = res.bytes().await.unwrap_or_default().to_vec();
+                    (status, "OK".to_string(), content_type, extra, bytes)
+                }
+                Err(_) => return,
+            }
+        };
+        let head = format!(
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n{extra}x-amzn-requestid: fault-server\r\nconnection: keep-alive\r\n\r\n",
+            out.len()
+        );
+        if socket.write_all(head.as_bytes()).await.is_err() || socket.write_all(&out).await.is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// What a route answered against a faulty DynamoDB, and what the SDK did to get there.
+struct Outcome {
+    route: String,
+    status: u16,
+    elapsed: Duration,
+    invocations: Vec<Invocation>,
+}
+
+fn summarise(outcomes: &[Outcome]) -> String {
+    let mut lines = Vec::new();
+    for o in outcomes {
+        let attempts: u32 = o.invocations.iter().map(|i| i.attempts).sum();
+        let ops: Vec<String> = o
+            .invocations
+            .iter()
+            .map(|i| format!("{}x{}", i.operation, i.attempts))
+            .collect();
+        lines.push(format!(
+            "{:<48} {} in {:>5.2}s, {} operations, {attempts} attempts [{}]",
+            o.route,
+            o.status,
+            o.elapsed.as_secs_f64(),
+            o.invocations.len(),
+            ops.join(" ")
+        ));
+    }
+    lines.join("\n")
+}
+
+/// Checks the SDK's retries: each operation is tried at most its `max` (3 in the SDK's
+/// standard mode) and the one that failed the request was tried exactly that often; a route
+/// makes a handful of operations (no retry loop of its own) and answers within the app's
+/// operation timeout.
+fn check_retries(outcomes: &[Outcome], failures: &mut Vec<String>) {
+    for o in outcomes {
+        let most = o.invocations.iter().map(|i| i.attempts).max().unwrap_or(0);
+        if most != 3 {
+            failures.push(format!(
+                "{}: the failing operation was tried {most} times, not 3",
+                o.route
+            ));
+        }
+        if o.invocations.len() > 4 {
+            failures.push(format!(
+                "{}: {} operations against a failing DynamoDB",
+                o.route,
+                o.invocations.len()
+            ));
+        }
+        for i in &o.invocations {
+            if i.max_attempts != Some(3) || i.attempts > 3 || i.attempts == 0 {
+                failures.push(format!("{}: {i:?}", o.route));
+            }
+        }
+        if o.elapsed > Duration::from_secs(10) {
+            failures.push(format!("{}: answered after {:?}", o.route, o.elapsed));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_503_when_dynamodb_throttles() {
+    let t = TestApp::spawn().await;
+    let mut failures = Vec::new();
+    let started = Instant::now();
+    for fault in FAULTS {
+        // One server and App per route, so each route's attempts are its own; all at once.
+        let runs = storage_bound_requests()
+            .into_iter()
+            .map(|(method, pattern, uri, body)| {
+                let t = &t;
+                Box::pin(async move {
+                    let dynamo = FaultyDynamo::start(fault, Scope::Everything).await;
+                    let app = dynamo.app(t).await;
+                    let token = signed_token(&app.app);
+                    let began = Instant::now();
+                    let r = app
+                        .call_raw(method, &uri, Some(&token), body.as_deref())
+                        .await;
+                    let outcome = Outcome {
+                        route: format!("{method} {pattern}"),
+                        status: r.status,
+                        elapsed: began.elapsed(),
+                        invocations: dynamo.invocations(),
+                    };
+                    (pattern, r, outcome)
+                })
+            });
+        let results = futures_util::future::join_all(runs).await;
+        let mut outcomes = Vec::new();
+        for (pattern, r, outcome) in results {
+            let name = format!("{fault:?}: {}", outcome.route);
+            if pattern == "/.well-known/jwks.json" {
+                if r.status != 200 || !outcome.invocations.is_empty() {
+                    failures.push(format!("{name}: the JWKS needs no storage: {}", r.status));
+                }
+                continue;
+            }
+            if r.status != 503 {
+                failures.push(format!("{name}: {} {}", r.status, r.body));
+            } else if is_page(pattern) {
+                let html = r.headers["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html");
+                if !html {
+                    failures.push(format!("{name}: the page answers HTML"));
+                }
+            } else if r.code() != "service_unavailable"
+                || r.headers["content-type"] != "application/problem+json"
+            {
+                failures.push(format!("{name}: {} {}", r.status, r.body));
+            }
+            if internals(&r.body) {
+                failures.push(format!("{name}: internals in the body: {}", r.body));
+            }
+            if outcome.invocations.is_empty() {
+                failures.push(format!("{name}: never reached DynamoDB"));
+            }
+            outcomes.push(outcome);
+        }
+        check_retries(&outcomes, &mut failures);
+        println!("--- {fault:?}\n{}", summarise(&outcomes));
+    }
+    println!(
+        "{} routes x {} faults in {:.1}s",
+        all_routes().len(),
+        FAULTS.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// SDK error text that must never reach a response body.
+fn internals(body: &Value) -> bool {
+    let text = body.to_string();
+    [
+        "127.0.0.1",
+        "ServiceError",
+        "throttled",
+        "Throughput",
+        "Throttling",
+        "InternalServerError",
+        "dispatch failure",
+    ]
+    .iter()
+    .any(|s| text.contains(s))
+}
+
+/// An invite whose write is throttled is a 503 (not per-address `invalid` results) and says
+/// nothing of the storage layer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_invite_answers_503_without_internals() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let pending = unique_email("pending");
+    t.invite(&owner, org, &[&pending], "member").await;
+    let mut runs = Vec::new();
+    for fault in FAULTS {
+        for emails in [vec![unique_email("new")], vec![pending.clone()]] {
+            runs.push(throttled_invite(&t, org, &owner, fault, emails));
+        }
+    }
+    for (fault, emails, r, elapsed, writes) in futures_util::future::join_all(runs).await {
+        println!(
+            "{fault:?}, {emails} address(es): {} in {:.2}s, {writes} throttled write operations",
+            r.status,
+            elapsed.as_secs_f64()
+        );
+        assert_eq!(
+            (r.status, r.code()),
+            (503, "service_unavailable"),
+            "{fault:?}: {}",
+            r.body
+        );
+        assert!(!internals(&r.body), "{fault:?}: {}", r.body);
+        // The invitation's transaction (and its quota counter, where that is a write of its
+        // own): a few operations, not one per address, within the operation timeout.
+        assert!(
+            writes <= 3 && elapsed < Duration::from_secs(10),
+            "{fault:?}: {writes} write operations in {elapsed:?}"
+        );
+    }
+}
+
+/// A bulk invite (two transactions) against a DynamoDB that refuses writes gives up after
+/// those two: no falling back to one write per address, which multiplies the SDK's retries
+/// and backoff by the number of addresses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_bulk_invite_gives_up_in_bounded_time() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let bulk: Vec<String> = (0..40).map(|_| unique_email("bulk")).collect();
+    let (fault, n, r, elapsed, writes) =
+        throttled_invite(&t, org, &owner, Fault::ProvisionedThroughputExceeded, bulk).await;
+    println!(
+        "{fault:?}, {n} addresses: {} in {:.2}s, {writes} throttled write operations",
+        r.status,
+        elapsed.as_secs_f64()
+    );
+    assert_eq!(
+        (r.status, r.code()),
+        (503, "service_unavailable"),
+        "{}",
+        r.body
+    );
+    assert!(
+        writes <= 2 && elapsed < Duration::from_secs(10),
+        "{writes} write operations in {elapsed:?}"
+    );
+}
+
+/// Invites `emails` through an App whose DynamoDB refuses writes with `fault`: the fault,
+/// how many addresses, the reply, how long it took, and how many write operations it made.
+async fn throttled_invite(
+    t: &TestApp,
+    org: OrgId,
+    owner: &common::Actor,
+    fault: Fault,
+    emails: Vec<String>,
+) -> (Fault, usize, common::Reply, Duration, usize) {
+    let dynamo = FaultyDynamo::start(fault, Scope::WritesOnly).await;
+    let app = dynamo.app(t).await;
+    let began = Instant::now();
+    let r = app
+        .call(
+            "POST",
+            &format!("/orgs/{org}/invitations"),
+            Some(&owner.token),
+            Some(json!({"emails": emails, "role": "member"})),
+        )
+        .await;
+    let writes = dynamo.invocations().iter().filter(|i| i.faulted).count();
+    (fault, emails.len(), r, began.elapsed(), writes)
+}
+
+// ---------------------------------------------------------------------------------------
+// Nothing half-written: mutations against a throttled DynamoDB leave the table as it was.
+
+/// An item's attribute, in a canonical JSON form (sets and maps sorted).
+fn canon(v: &AttributeValue) -> Value {
+    match v {
+        AttributeValue::S(s) => json!({"S": s}),
+        AttributeValue::N(n) => json!({"N": n}),
+        AttributeValue::Bool(b) => json!({"BOOL": b}),
+        AttributeValue::Null(_) => json!({"NULL": true}),
+        AttributeValue::B(b) => json!({"B": b.as_ref()}),
+        AttributeValue::L(l) => json!({"L": l.iter().map(canon).collect::<Vec<_>>()}),
+        AttributeValue::M(m) => {
+            let sorted: BTreeMap<&String, Value> = m.iter().map(|(k, v)| (k, canon(v))).collect();
+            json!({ "M": sorted })
+        }
+        AttributeValue::Ss(s) => {
+            let mut s = s.clone();
+            s.sort();
+            json!({ "SS": s })
+        }
+        AttributeValue::Ns(s) => {
+            let mut s = s.clone();
+            s.sort();
+            json!({ "NS": s })
+        }
+        other => json!({"other": format!("{other:?}")}),
+    }
+}
+
+/// Every item of the test's table, canonical and sorted by key: one string per item.
+async fn snapshot(t: &TestApp) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = t
+            .dynamo
+            .scan()
+            .table_name(&t.app.config.table_name)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        for item in page.items() {
+            let sorted: BTreeMap<&String, Value> =
+                item.iter().map(|(k, v)| (k, canon(v))).collect();
+            items.push(serde_json::to_string(&sorted).unwrap());
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            break;
+        }
+    }
+    items.sort();
+    items
+}
+
+/// (name, method, uri, bearer token, body) for every kind of change, against real data.
+type Mutation = (
+    &'static str,
+    &'static str,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_mutations_change_nothing_and_recovery_finds_the_data_as_before() {
+    let t = TestApp::spawn().await;
+    // Real data in the emulator: an org with an owner, an admin, members, a pending
+    // invitation, a signed-in member with a refresh token, and someone with no org.
+    let root = t.platform_admin().await;
+    let (org, owner) = t.org_with_owner().await;
+    let admin = t.member_of(org, OrgRole::Admin).await;
+    let member = t.member_of(org, OrgRole::Member).await;
+    let other = t.member_of(org, OrgRole::Member).await;
+    let solo = t.user_without_org().await;
+    let invited = unique_email("pending");
+    let r = t.invite(&owner, org, &[&invited], "member").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let inv_id = r.body["results"][0]["invitation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let link = t.latest_token(&invited).await;
+    let code = t
+        .call("GET", &format!("/orgs/{org}"), Some(&owner.token), None)
+        .await
+        .body["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let j = |v: Value| Some(v.to_string());
+    let o = Some(owner.token.clone());
+    let mutations: Vec<Mutation> = vec![
+        (
+            "create org",
+            "POST",
+            "/orgs".into(),
+            Some(solo.token.clone()),
+            j(json!({"name": "Throttled", "code": unique_code()})),
+        ),
+        (
+            "update org",
+            "PATCH",
+            format!("/orgs/{org}"),
+            o.clone(),
+            j(json!({"name": "Renamed"})),
+        ),
+        (
+            "delete org",
+            "DELETE",
+            format!("/orgs/{org}?confirm={code}"),
+            o.clone(),
+            None,
+        ),
+        (
+            "invite",
+            "POST",
+            format!("/orgs/{org}/invitations"),
+            o.clone(),
+            j(json!({"emails": [unique_email("new")], "role": "member"})),
+        ),
+        (
+            "invite again (resend)",
+            "POST",
+            format!("/orgs/{org}/invitations"),
+            o.clone(),
+            j(json!({"emails": [invited], "role": "admin"})),
+        ),
+        (
+            "resend",
+            "POST",
+            format!("/orgs/{org}/invitations/{inv_id}/resend"),
+            o.clone(),
+            None,
+        ),
+        (
+            "revoke",
+            "DELETE",
+            format!("/orgs/{org}/invitations/{inv_id}"),
+            o.clone(),
+            None,
+        ),
+        (
+            "accept",
+            "POST",
+            "/invitations/accept".into(),
+            None,
+            j(json!({"token": link, "name": "New Person", "password": PASSWORD})),
+        ),
+        (
+            "decline",
+            "POST",
+            "/invitations/decline".into(),
+            None,
+            j(json!({"token": link})),
+        ),
+        (
+            "change role",
+            "PATCH",
+            format!("/orgs/{org}/members/{}", member.user.id),
+            o.clone(),
+            j(json!({"role": "admin"})),
+        ),
+        (
+            "bulk role",
+            "POST",
+            format!("/orgs/{org}/members/bulk-role"),
+            o.clone(),
+            j(json!({"user_ids": [member.user.id, other.user.id], "role": "admin"})),
+        ),
+        (
+            "transfer ownership",
+            "POST",
+            format!("/orgs/{org}/transfer-ownership"),
+            o.clone(),
+            j(json!({"user_id": admin.user.id})),
+        ),
+        (
+            "remove",
+            "DELETE",
+            format!("/orgs/{org}/members/{}", member.user.id),
+            o.clone(),
+            None,
+        ),
+        (
+            "leave",
+            "DELETE",
+            format!("/orgs/{org}/members/{}", other.user.id),
+            Some(other.token.clone()),
+            None,
+        ),
+        (
+            "bulk remove",
+            "POST",
+            format!("/orgs/{org}/members/bulk-remove"),
+            o.clone(),
+            j(json!({"user_ids": [member.user.id, other.user.id]})),
+        ),
+        (
+            "create user",
+            "POST",
+            "/users".into(),
+            Some(root.token.clone()),
+            j(
+                json!({"email": unique_email("direct"), "name": "D", "password": PASSWORD,
+                "role": "member", "org_id": org}),
+            ),
+        ),
+        (
+            "update user",
+            "PATCH",
+            format!("/users/{}", member.user.id),
+            o.clone(),
+            j(json!({"name": "Edited", "password": "a brand new password"})),
+        ),
+        (
+            "delete user",
+            "DELETE",
+            format!("/users/{}", member.user.id),
+            o.clone(),
+            None,
+        ),
+        (
+            "sign in",
+            "POST",
+            "/auth/login".into(),
+            None,
+            j(json!({"email": member.user.email, "password": PASSWORD})),
+        ),
+        (
+            "failed sign-in",
+            "POST",
+            "/auth/login".into(),
+            None,
+            j(json!({"email": member.user.email, "password": "not the password"})),
+        ),
+        (
+            "refresh",
+            "POST",
+            "/auth/refresh".into(),
+            None,
+            j(json!({"refresh_token": member.refresh})),
+        ),
+        (
+            "sign out",
+            "POST",
+            "/auth/logout".into(),
+            None,
+            j(json!({"refresh_token": member.refresh})),
+        ),
+    ];
+
+    let before = snapshot(&t).await;
+    let started = Instant::now();
+    let mut failures: Vec<String> = Vec::new();
+    let mut table = Vec::new();
+    for scope in [Scope::Everything, Scope::WritesOnly] {
+        for fault in FAULTS {
+            let runs = mutations.iter().map(|(name, method, uri, token, body)| {
+                let t = &t;
+                Box::pin(async move {
+                    let dynamo = FaultyDynamo::start(fault, scope).await;
+                    let app = dynamo.app(t).await;
+                    let began = Instant::now();
+                    let r = app
+                        .call_raw(method, uri, token.as_deref(), body.as_deref())
+                        .await;
+                    (*name, r, began.elapsed(), dynamo.invocations())
+                })
+            });
+            for (name, r, elapsed, invocations) in futures_util::future::join_all(runs).await {
+                let case = format!("{scope:?} {fault:?}: {name}");
+                let writes = invocations
+                    .iter()
+                    .filter(|i| i.faulted && scope == Scope::WritesOnly)
+                    .count();
+                table.push(format!(
+                    "{case:<64} {} in {:.2}s ({} operations, {writes} throttled writes)",
+                    r.status,
+                    elapsed.as_secs_f64(),
+                    invocations.len()
+                ));
+                if scope == Scope::WritesOnly && writes == 0 {
+                    failures.push(format!("{case}: never got as far as a write"));
+                }
+                if r.status != 503 || r.code() != "service_unavailable" {
+                    failures.push(format!("{case}: {} {}", r.status, r.body));
+                }
+                if internals(&r.body) {
+                    failures.push(format!("{case}: internals in the body: {}", r.body));
+                }
+            }
+        }
+    }
+    let after = snapshot(&t).await;
+    println!("{}", table.join("\n"));
+    println!(
+        "{} mutations x {} faults x 2 scopes in {:.1}s; table: {} items before, {} after",
+        mutations.len(),
+        FAULTS.len(),
+        started.elapsed().as_secs_f64(),
+        before.len(),
+        after.len()
+    );
+    let changed: Vec<String> = {
+        let b: std::collections::BTreeSet<&String> = before.iter().collect();
+        let a: std::collections::BTreeSet<&String> = after.iter().collect();
+        b.symmetric_difference(&a).map(|s| s.to_string()).collect()
+    };
+    assert!(
+        changed.is_empty(),
+        "the table changed under throttled mutations:\n{}",
+        changed.join("\n")
+    );
+    assert_eq!(before, after, "byte-identical");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // Recovery: against the healthy table the same changes now work, from the same state.
+    let ok = |r: &common::Reply, what: &str| {
+        assert!(
+            (200..300).contains(&r.status),
+            "{what} after recovery: {} {}",
+            r.status,
+            r.body
+        );
+    };
+    let r = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            None,
+            Some(json!({"token": link, "name": "New Person", "password": PASSWORD})),
+        )
+        .await;
+    ok(&r, "accept");
+    let r = t
+        .call(
+            "PATCH",
+            &format!("/orgs/{org}/members/{}", member.user.id),
+            Some(&owner.token),
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    ok(&r, "change role");
+    let r = t
+        .call(
+            "DELETE",
+            &format!("/orgs/{org}/members/{}", other.user.id),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    ok(&r, "remove");
+    let r = t
+        .call(
+            "POST",
+            "/auth/refresh",
+            None,
+            Some(json!({"refresh_token": member.refresh})),
+        )
+        .await;
+    ok(
+        &r,
+        "refresh with the token the throttled refresh could not rotate",
+    );
+    let got = t
+        .call("GET", &format!("/orgs/{org}"), Some(&owner.token), None)
+        .await;
+    assert_eq!(
+        (
+            got.body["member_count"].as_u64(),
+            got.body["owner_id"].as_str()
+        ),
+        (Some(4), Some(owner.user.id.to_string().as_str())),
+        "{}",
+        got.body
+    );
 }

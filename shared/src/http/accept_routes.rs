@@ -47,7 +47,10 @@ pub const ROUTES: &[Route<Op>] = &[
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     match resolve(ROUTES, req.method().as_str(), req.uri().path()) {
-        Ok((Op::Page, _)) => page::show(app, query(&req, "token").as_deref().unwrap_or("")).await,
+        Ok((Op::Page, _)) => {
+            let token = query(&req, "token").unwrap_or_default();
+            page::show(app, &token, super::source_ip(&req).as_deref()).await
+        }
         Ok((Op::PageSubmit, _)) => page::submit(app, &req).await,
         _ => super::respond(dispatch(app, &req).await),
     }
@@ -59,18 +62,27 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
         Op::Preview => {
             let token =
                 query(req, "token").ok_or_else(|| ServiceError::field("token", "is required"))?;
-            json(StatusCode::OK, &accept::preview(app, &token).await?)
+            json(
+                StatusCode::OK,
+                &accept::preview(app, &token, super::source_ip(req).as_deref()).await?,
+            )
         }
         Op::Accept => {
             let body: AcceptRequest = json_body(req)?;
             json(
                 StatusCode::OK,
-                &accept::accept(app, body, super::bearer(req)).await?,
+                &accept::accept(
+                    app,
+                    body,
+                    super::bearer(req),
+                    super::source_ip(req).as_deref(),
+                )
+                .await?,
             )
         }
         Op::Decline => {
             let body: DeclineRequest = json_body(req)?;
-            accept::decline(app, &body.token).await?;
+            accept::decline(app, &body.token, super::source_ip(req).as_deref()).await?;
             json(StatusCode::OK, &serde_json::json!({"status": "declined"}))
         }
         Op::Page | Op::PageSubmit => Err(ServiceError::RouteNotFound),

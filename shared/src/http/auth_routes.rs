@@ -69,7 +69,13 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
             let body: Login = json_body(req)?;
             json(
                 StatusCode::OK,
-                &auth::login(app, &body.email, &body.password).await?,
+                &auth::login(
+                    app,
+                    &body.email,
+                    &body.password,
+                    super::source_ip(req).as_deref(),
+                )
+                .await?,
             )
         }
         Op::Refresh => {

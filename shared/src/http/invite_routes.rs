@@ -88,7 +88,9 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
             json(StatusCode::OK, &invitations::get(&who, org, inv)?)
         }
         Op::Resend => {
-            let (who, org, inv) = super::caller_org_and(app, req, &params, read_inv()).await?;
+            let org_id = super::path_org(&params);
+            let read = async { tokio::try_join!(read_inv(), invitations::read_quota(app, org_id)) };
+            let (who, org, inv) = super::caller_org_and(app, req, &params, read).await?;
             json(
                 StatusCode::OK,
                 &invitations::resend(app, &who, org, inv).await?,

@@ -60,6 +60,20 @@ pub fn bearer(req: &Request) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The client's address as API Gateway saw it, for the per-address abuse limits; absent on
+/// direct invocations, and ignored unless it looks like an IPv4 or IPv6 address.
+pub fn source_ip(req: &Request) -> Option<String> {
+    let lambda_http::request::RequestContext::ApiGatewayV2(ctx) = req.request_context_ref()? else {
+        return None;
+    };
+    ctx.http.source_ip.clone().filter(|ip| {
+        (2..=45).contains(&ip.len())
+            && ip
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+    })
+}
+
 /// One query-string parameter (the first, if repeated).
 pub fn query(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref()

@@ -65,17 +65,25 @@ fn dead_link(err: &ServiceError) -> Response<Body> {
         ServiceError::Unavailable(_) | ServiceError::Internal(_) => {
             "Something went wrong on our side. Try again in a moment."
         }
+        ServiceError::RateLimited { .. } => "Too many attempts. Try again later.",
         _ => "This invitation link is not valid.",
     };
-    html(
+    let mut res = html(
         status,
         title,
         &format!("<h1>{}</h1><p>{}</p>", esc(title), esc(message)),
-    )
+    );
+    if let ServiceError::RateLimited { retry_after_secs } = err
+        && let Ok(v) = lambda_http::http::HeaderValue::from_str(&retry_after_secs.to_string())
+    {
+        res.headers_mut()
+            .insert(lambda_http::http::header::RETRY_AFTER, v);
+    }
+    res
 }
 
-pub async fn show(app: &App, token: &str) -> Response<Body> {
-    let preview = match accept::preview(app, token).await {
+pub async fn show(app: &App, token: &str, source: Option<&str>) -> Response<Body> {
+    let preview = match accept::preview(app, token, source).await {
         Ok(p) => p,
         Err(e) => return dead_link(&e),
     };
@@ -125,8 +133,9 @@ pub async fn submit(app: &App, req: &Request) -> Response<Body> {
     let fields = form_fields(&bytes);
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let token = get("token").unwrap_or_default();
+    let source = super::source_ip(req);
     if get("action").as_deref() == Some("decline") {
-        return match accept::decline(app, &token).await {
+        return match accept::decline(app, &token, source.as_deref()).await {
             Ok(()) => html(
                 StatusCode::OK,
                 "Invitation declined",
@@ -140,7 +149,7 @@ pub async fn submit(app: &App, req: &Request) -> Response<Body> {
         name: get("name").filter(|n| !n.is_empty()),
         password: get("password"),
     };
-    match accept::accept(app, request, None).await {
+    match accept::accept(app, request, None, source.as_deref()).await {
         Ok(pair) => {
             let org = match pair.user.org_id {
                 Some(id) => app

@@ -10,6 +10,7 @@ use crate::domain::{
     Invitation, InvitationStatus, InvitationToken, Organization, Password, PersonName, User, UserId,
 };
 use crate::error::{FieldError, ServiceError, ServiceResult};
+use crate::storage::{Throttle, ThrottleKey};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize)]
@@ -36,7 +37,36 @@ pub struct AcceptRequest {
 
 /// The invitation and organization a link names, provided the link is the current one.
 /// A malformed or unknown token is a 404; an older link of a resent invitation is 410.
+/// Such failures are counted per client address (`source`): past the limit the address gets
+/// 429 for the rest of the window, so links cannot be guessed at speed.
 async fn open(
+    app: &App,
+    raw_token: &str,
+    source: Option<&str>,
+) -> ServiceResult<(InvitationToken, Invitation, Organization)> {
+    let now = Now::get().epoch();
+    let (opened, limit) = tokio::join!(Box::pin(open_link(app, raw_token)), async {
+        match source {
+            Some(ip) => app.store.get_throttle(ThrottleKey::AcceptSource(ip)).await,
+            None => Ok(Throttle::default()),
+        }
+    });
+    let max = app.config.accept_max_failures_per_source;
+    if let Some(retry_after_secs) = limit?.retry_after(max, now) {
+        return Err(ServiceError::RateLimited { retry_after_secs });
+    }
+    if let (Some(ip), Err(ServiceError::NotFound | ServiceError::InvitationSuperseded)) =
+        (source, &opened)
+    {
+        let window = app.config.source_lockout.as_secs() as i64;
+        app.store
+            .record_failure(ThrottleKey::AcceptSource(ip), now, window)
+            .await?;
+    }
+    opened
+}
+
+async fn open_link(
     app: &App,
     raw_token: &str,
 ) -> ServiceResult<(InvitationToken, Invitation, Organization)> {
@@ -56,8 +86,8 @@ async fn open(
     Ok((token, inv, org))
 }
 
-pub async fn preview(app: &App, raw_token: &str) -> ServiceResult<Preview> {
-    let (_, inv, org) = open(app, raw_token).await?;
+pub async fn preview(app: &App, raw_token: &str, source: Option<&str>) -> ServiceResult<Preview> {
+    let (_, inv, org) = open(app, raw_token, source).await?;
     let account = app.store.find_user_by_email(&inv.email).await?;
     Ok(Preview {
         org_id: org.id.to_string(),
@@ -156,10 +186,11 @@ pub async fn accept(
     app: &App,
     req: AcceptRequest,
     bearer: Option<&str>,
+    source: Option<&str>,
 ) -> ServiceResult<TokenPair> {
     // The link's errors come first, then the bearer's (a bad bearer reads nothing).
     let verified = bearer.map(|b| caller::verify(app, Some(b))).transpose();
-    let (opened, signed_in) = tokio::join!(Box::pin(open(app, &req.token)), async {
+    let (opened, signed_in) = tokio::join!(Box::pin(open(app, &req.token, source)), async {
         match verified {
             Ok(Some(v)) => caller::load(app, v).await.map(Some),
             Ok(None) => Ok(None),
@@ -252,8 +283,8 @@ pub struct DeclineRequest {
     pub token: String,
 }
 
-pub async fn decline(app: &App, raw_token: &str) -> ServiceResult<()> {
-    let (_, inv, _) = open(app, raw_token).await?;
+pub async fn decline(app: &App, raw_token: &str, source: Option<&str>) -> ServiceResult<()> {
+    let (_, inv, _) = open(app, raw_token, source).await?;
     if inv.status != InvitationStatus::Pending {
         return Err(dead(inv.status));
     }

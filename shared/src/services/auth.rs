@@ -5,7 +5,7 @@ use crate::auth::{password, secret};
 use crate::clock::Now;
 use crate::domain::{Email, User, UserId};
 use crate::error::{ServiceError, ServiceResult};
-use crate::storage::Session;
+use crate::storage::{Session, Throttle, ThrottleKey};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -114,22 +114,35 @@ async fn check_password(candidate: String, stored: Option<String>) -> ServiceRes
         .map_err(|e| ServiceError::Internal(format!("password check: {e}")))
 }
 
-pub async fn login(app: &App, email: &str, password: &str) -> ServiceResult<TokenPair> {
+/// Signs in. Failures are counted per email and per client address (`source`, when known);
+/// either limit reached answers 429 with the seconds to wait, before any password check.
+pub async fn login(
+    app: &App,
+    email: &str,
+    password: &str,
+    source: Option<&str>,
+) -> ServiceResult<TokenPair> {
+    let now = Now::get().epoch();
+    let source_limit = async {
+        match source {
+            Some(ip) => app.store.get_throttle(ThrottleKey::LoginSource(ip)).await,
+            None => Ok(Throttle::default()),
+        }
+    };
     // A malformed email gets the same answer as a wrong password (and costs the same).
     let Ok(email) = Email::parse(email) else {
+        let by_source = source_limit.await?;
+        refuse_if_limited(app, &Throttle::default(), &by_source, now)?;
         check_password(password.to_string(), None).await?;
+        record_failure(app, None, source, now).await?;
         return Err(ServiceError::BadCredentials);
     };
-    let now = Now::get().epoch();
-    let (throttle, user) = tokio::try_join!(
-        app.store.get_login_throttle(&email),
+    let (by_email, by_source, user) = tokio::try_join!(
+        app.store.get_throttle(ThrottleKey::Login(&email)),
+        source_limit,
         app.store.find_user_by_email(&email)
     )?;
-    if throttle.failures >= app.config.login_max_failures && throttle.window_ends > now {
-        return Err(ServiceError::RateLimited {
-            retry_after_secs: (throttle.window_ends - now).max(1) as u64,
-        });
-    }
+    refuse_if_limited(app, &by_email, &by_source, now)?;
     let valid = check_password(
         password.to_string(),
         user.as_ref().map(|u| u.password_hash.clone()),
@@ -137,17 +150,69 @@ pub async fn login(app: &App, email: &str, password: &str) -> ServiceResult<Toke
     .await?;
     match user {
         Some(user) if valid => {
-            if throttle.failures > 0 {
-                app.store.clear_login_throttle(&email).await?;
+            // Only the email's count restarts: an address that guesses stays counted.
+            if by_email.failures > 0 {
+                app.store.clear_throttle(ThrottleKey::Login(&email)).await?;
             }
             start_session(app, user).await
         }
         _ => {
-            let window = app.config.login_lockout.as_secs() as i64;
-            app.store.record_login_failure(&email, now, window).await?;
+            record_failure(app, Some(&email), source, now).await?;
             Err(ServiceError::BadCredentials)
         }
     }
+}
+
+fn refuse_if_limited(
+    app: &App,
+    by_email: &Throttle,
+    by_source: &Throttle,
+    now: i64,
+) -> ServiceResult<()> {
+    let wait = [
+        by_email.retry_after(app.config.login_max_failures, now),
+        by_source.retry_after(app.config.login_max_failures_per_source, now),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
+    match wait {
+        Some(retry_after_secs) => Err(ServiceError::RateLimited { retry_after_secs }),
+        None => Ok(()),
+    }
+}
+
+async fn record_failure(
+    app: &App,
+    email: Option<&Email>,
+    source: Option<&str>,
+    now: i64,
+) -> ServiceResult<()> {
+    let (email_window, source_window) = (
+        app.config.login_lockout.as_secs() as i64,
+        app.config.source_lockout.as_secs() as i64,
+    );
+    tokio::try_join!(
+        async {
+            match email {
+                Some(e) => {
+                    let key = ThrottleKey::Login(e);
+                    app.store.record_failure(key, now, email_window).await
+                }
+                None => Ok(()),
+            }
+        },
+        async {
+            match source {
+                Some(ip) => {
+                    let key = ThrottleKey::LoginSource(ip);
+                    app.store.record_failure(key, now, source_window).await
+                }
+                None => Ok(()),
+            }
+        }
+    )?;
+    Ok(())
 }
 
 pub async fn refresh(app: &App, refresh_token: &str) -> ServiceResult<TokenPair> {

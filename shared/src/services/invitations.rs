@@ -10,7 +10,7 @@ use crate::domain::{
 };
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::mail::InvitationEmail;
-use crate::storage::{Authority, InviteWrite, Link, Retention};
+use crate::storage::{Authority, DAY_SECS, InviteQuota, InviteWrite, Link, Retention};
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -101,6 +101,7 @@ impl Plan {
 pub struct Recipients {
     accounts: HashMap<Email, User>,
     pending: HashMap<Email, InvitationId>,
+    quota: Option<InviteQuota>,
 }
 
 /// Checks an invite request (pure: the route reads the recipients in the caller's round
@@ -121,11 +122,30 @@ pub async fn read_recipients(
         return Ok(Recipients::default());
     };
     let emails = plan.emails();
-    let (accounts, pending) = tokio::try_join!(
+    let (accounts, pending, quota) = tokio::try_join!(
         app.store.users_by_email(&emails),
-        app.store.pending_invitations(&org, &emails)
+        app.store.pending_invitations(&org, &emails),
+        app.store.get_invite_quota(&org, Now::get().epoch())
     )?;
-    Ok(Recipients { accounts, pending })
+    Ok(Recipients {
+        accounts,
+        pending,
+        quota: Some(quota),
+    })
+}
+
+/// Refuses `count` more invitations when they would pass the org's daily limit; the wait is
+/// until the UTC day ends. (Concurrent requests may each pass the check before either is
+/// counted: the limit can be overshot by what they send together.)
+fn within_quota(app: &App, quota: Option<&InviteQuota>, count: u64) -> ServiceResult<()> {
+    let Some(q) = quota else { return Ok(()) };
+    if count == 0 || q.sent + count <= app.config.invitations_per_org_per_day {
+        return Ok(());
+    }
+    let day_ends = (q.day + 1) * DAY_SECS;
+    Err(ServiceError::RateLimited {
+        retry_after_secs: (day_ends - Now::get().epoch()).max(1) as u64,
+    })
 }
 
 pub async fn invite(
@@ -237,7 +257,11 @@ async fn send_invitations(
         mut results,
         valid,
     } = plan;
-    let Recipients { accounts, pending } = found;
+    let Recipients {
+        accounts,
+        pending,
+        quota,
+    } = found;
     let now = Now::get();
     let now_s = now.rfc3339();
     let mut writes = Vec::new();
@@ -294,9 +318,18 @@ async fn send_invitations(
         });
     }
 
+    within_quota(app, quota.as_ref(), writes.len() as u64)?;
     let stored = app
         .store
-        .write_invitations(&org.id, caller, &authority, &writes, now, &retention(app))
+        .write_invitations(
+            &org.id,
+            caller,
+            &authority,
+            &writes,
+            now,
+            &retention(app),
+            quota.as_ref(),
+        )
         .await?;
     // DynamoDB unavailable or throttling: the request failed (503), not the addresses. What
     // was stored stays pending; the caller's retry resends it.
@@ -419,6 +452,16 @@ pub async fn read_invitation(
     }
 }
 
+/// Today's invitation count for the org the path names (none if the id is malformed).
+pub async fn read_quota(app: &App, org: Option<OrgId>) -> ServiceResult<Option<InviteQuota>> {
+    match org {
+        Some(id) => Ok(Some(
+            app.store.get_invite_quota(&id, Now::get().epoch()).await?,
+        )),
+        None => Ok(None),
+    }
+}
+
 fn authorized(
     caller: &User,
     org: Option<Organization>,
@@ -453,13 +496,15 @@ pub fn dead(status: InvitationStatus) -> ServiceError {
 
 /// New link, new expiry (the configured lifetime), email sent again; works for pending and
 /// expired invitations.
+/// `quota` is the org's count for today, read in the caller's round trip (`read_quota`).
 pub async fn resend(
     app: &App,
     caller: &User,
     org: Option<Organization>,
-    inv: Option<Invitation>,
+    (inv, quota): (Option<Invitation>, Option<InviteQuota>),
 ) -> ServiceResult<Invitation> {
     let (org, authority, inv) = authorized(caller, org, inv)?;
+    within_quota(app, quota.as_ref(), 1)?;
     if !matches!(
         inv.status,
         InvitationStatus::Pending | InvitationStatus::Expired
@@ -474,7 +519,15 @@ pub async fn resend(
         app.config.invitation_ttl.as_secs() as i64,
     );
     app.store
-        .relink_invitation(&inv, &link, caller, &authority, now, &retention(app))
+        .relink_invitation(
+            &inv,
+            &link,
+            caller,
+            &authority,
+            now,
+            &retention(app),
+            quota.as_ref(),
+        )
         .await?;
     let resent = Invitation {
         status: InvitationStatus::Pending,

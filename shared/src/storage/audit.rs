@@ -71,7 +71,7 @@ impl Store {
     ) -> ServiceResult<Page<AuditEntry>> {
         let pk = keys::audit_pk(org);
         let start = cursor_raw
-            .map(|c| cursor::decode(c, &[keys::PK, keys::SK], (keys::PK, &pk)))
+            .map(|c| cursor::decode(c, &[keys::PK, keys::SK], (keys::PK, &pk), None))
             .transpose()?;
         let out = self
             .client

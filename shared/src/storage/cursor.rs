@@ -20,9 +20,16 @@ pub fn encode(last_key: &Key) -> Option<String> {
         .map(|json| URL_SAFE_NO_PAD.encode(json))
 }
 
-/// Decodes `raw` for a query whose key attributes are `attributes` and whose partition
-/// attribute `partition.0` must equal `partition.1`.
-pub fn decode(raw: &str, attributes: &[&str], partition: (&str, &str)) -> ServiceResult<Key> {
+/// Decodes `raw` for a query whose key attributes are `attributes`, whose partition
+/// attribute `partition.0` must equal `partition.1`, and (when given) whose attribute
+/// `sort.0` must start with `sort.1`. Every value must be a key DynamoDB accepts (1 to
+/// 1,024 bytes): anything else is a 400 here, not a DynamoDB validation error (a 500) later.
+pub fn decode(
+    raw: &str,
+    attributes: &[&str],
+    partition: (&str, &str),
+    sort: Option<(&str, &str)>,
+) -> ServiceResult<Key> {
     let bad = || ServiceError::field("cursor", "is not a valid cursor");
     if raw.len() > 2048 {
         return Err(bad());
@@ -32,6 +39,14 @@ pub fn decode(raw: &str, attributes: &[&str], partition: (&str, &str)) -> Servic
     let same_attributes =
         plain.len() == attributes.len() && attributes.iter().all(|a| plain.contains_key(*a));
     if !same_attributes || plain.get(partition.0).map(String::as_str) != Some(partition.1) {
+        return Err(bad());
+    }
+    if plain.values().any(|v| v.is_empty() || v.len() > 1024) {
+        return Err(bad());
+    }
+    if let Some((attr, prefix)) = sort
+        && !plain.get(attr).is_some_and(|v| v.starts_with(prefix))
+    {
         return Err(bad());
     }
     Ok(plain
@@ -61,12 +76,26 @@ mod tests {
         ]);
         let attrs = ["pk", "sk", "gsi1pk", "gsi1sk"];
         let c = encode(&k).unwrap();
-        assert_eq!(decode(&c, &attrs, ("gsi1pk", "ORGS")).unwrap(), k);
+        let orgs = ("gsi1pk", "ORGS");
+        assert_eq!(decode(&c, &attrs, orgs, None).unwrap(), k);
+        assert_eq!(decode(&c, &attrs, orgs, Some(("sk", "PRO"))).unwrap(), k);
         // Another partition, missing or extra attributes, garbage: all refused.
-        assert!(decode(&c, &attrs, ("gsi1pk", "ORG#2#MEMBERS")).is_err());
-        assert!(decode(&c, &attrs[..3], ("gsi1pk", "ORGS")).is_err());
-        assert!(decode("not base64!", &attrs, ("gsi1pk", "ORGS")).is_err());
-        assert!(decode(&URL_SAFE_NO_PAD.encode("[1,2]"), &attrs, ("gsi1pk", "ORGS")).is_err());
-        assert!(decode(&"A".repeat(5000), &attrs, ("gsi1pk", "ORGS")).is_err());
+        assert!(decode(&c, &attrs, ("gsi1pk", "ORG#2#MEMBERS"), None).is_err());
+        assert!(decode(&c, &attrs[..3], orgs, None).is_err());
+        assert!(decode("not base64!", &attrs, orgs, None).is_err());
+        assert!(decode(&URL_SAFE_NO_PAD.encode("[1,2]"), &attrs, orgs, None).is_err());
+        assert!(decode(&"A".repeat(5000), &attrs, orgs, None).is_err());
+        // A sort key outside the list's range, empty, or longer than DynamoDB allows.
+        assert!(decode(&c, &attrs, orgs, Some(("sk", "INV#"))).is_err());
+        for bad_sk in ["", &"x".repeat(1025)] {
+            let forged = key(&[
+                ("pk", "ORG#1"),
+                ("sk", bad_sk),
+                ("gsi1pk", "ORGS"),
+                ("gsi1sk", "x"),
+            ]);
+            let c = encode(&forged).unwrap();
+            assert!(decode(&c, &attrs, orgs, None).is_err());
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::audit::Audit;
 use super::items::{ClaimItem, UserItem};
-use super::{Authority, Session, Store, cursor, errors, keys, n, s};
+use super::{Authority, InviteQuota, Session, Store, cursor, errors, keys, n, s};
 use crate::clock::Now;
 use crate::domain::{
     Email, Invitation, InvitationId, InvitationStatus, OrgId, OrgRole, Page, User, UserId,
@@ -393,6 +393,7 @@ impl Store {
     /// the caller's authority and the org's existence re-checked in each). A transaction that
     /// loses a race is retried one invitation at a time; the result per write says whether it
     /// was stored.
+    #[allow(clippy::too_many_arguments)]
     pub async fn write_invitations<'a>(
         &self,
         org: &OrgId,
@@ -401,6 +402,7 @@ impl Store {
         writes: &'a [InviteWrite],
         now: Now,
         retention: &Retention,
+        quota: Option<&InviteQuota>,
     ) -> ServiceResult<Vec<ServiceResult<()>>> {
         const PER_TX: usize = 32; // 2 checks + 32 x 3 items = 98 of DynamoDB's 100
         let chunks: Vec<&[InviteWrite]> = writes.chunks(PER_TX).collect();
@@ -410,27 +412,40 @@ impl Store {
         let Some((first, rest)) = chunks.split_first() else {
             return Ok(Vec::new());
         };
-        let write = |chunk: &'a [InviteWrite], checks: bool| {
-            self.write_chunk(org, actor, authority, chunk, now, retention, checks)
+        // The day's invitation count moves with the first transaction, by the whole request.
+        let count = writes.len() as u64;
+        let write = |chunk: &'a [InviteWrite], checks: bool, counts: bool| {
+            let counted = quota.filter(|_| counts).map(|q| (q, count));
+            self.write_chunk(
+                org, actor, authority, chunk, now, retention, checks, counted,
+            )
         };
-        let mut outcomes = vec![write(first, true).await];
-        match outcomes[0] {
+        let mut outcomes = vec![write(first, true, true).await];
+        // Refused, throttled or unreachable: the request fails as a whole, at once (one
+        // address at a time would only be throttled again, past the Lambda's timeout).
+        match &outcomes[0] {
             Err(ServiceError::Forbidden) => return Err(ServiceError::Forbidden),
             Err(ServiceError::NotFound) => return Err(ServiceError::NotFound),
+            Err(ServiceError::Unavailable(e)) => return Err(ServiceError::Unavailable(e.clone())),
             _ => {}
         }
         outcomes.extend(
-            futures_util::future::join_all(rest.iter().map(|chunk| write(chunk, false))).await,
+            futures_util::future::join_all(rest.iter().map(|chunk| write(chunk, false, false)))
+                .await,
         );
+        if let (Some(q), Err(_)) = (quota, &outcomes[0]) {
+            self.add_to_invite_quota(q, count).await?;
+        }
         let mut results: Vec<ServiceResult<()>> = Vec::with_capacity(writes.len());
         for (i, (chunk, outcome)) in chunks.iter().zip(outcomes).enumerate() {
             match outcome {
                 Ok(()) => results.extend(chunk.iter().map(|_| Ok(()))),
-                // A chunk failed on one of its items: write its invitations one by one, so
-                // only the failing ones fail.
-                Err(_) if chunk.len() > 1 => {
+                Err(ServiceError::Unavailable(e)) => return Err(ServiceError::Unavailable(e)),
+                // A chunk lost a race on one of its items: write its invitations one by one,
+                // so only the failing ones fail.
+                Err(ServiceError::Conflict) if chunk.len() > 1 => {
                     for w in chunk.iter() {
-                        results.push(write(std::slice::from_ref(w), i == 0).await);
+                        results.push(write(std::slice::from_ref(w), i == 0, false).await);
                     }
                 }
                 Err(e) => results.push(Err(e)),
@@ -450,20 +465,24 @@ impl Store {
         now: Now,
         retention: &Retention,
         checks: bool,
+        counted: Option<(&InviteQuota, u64)>,
     ) -> ServiceResult<()> {
         let mut items = Vec::new();
         if checks {
             items.push(self.authority_check(actor, authority)?);
             items.push(self.live_org_check(org)?);
         }
+        if let Some((quota, count)) = counted {
+            items.push(self.invite_quota_add(quota, count)?);
+        }
         let offset = items.len();
         for w in chunk {
             items.extend(self.items_for(w, org, actor, &now.rfc3339(), now.epoch(), retention)?);
         }
         self.transact(items, |i| match i.checked_sub(offset) {
-            None if i == 0 => ServiceError::Forbidden,
-            None => ServiceError::NotFound,
-            Some(_) => ServiceError::Conflict,
+            None if checks && i == 0 => ServiceError::Forbidden,
+            None if checks && i == 1 => ServiceError::NotFound,
+            _ => ServiceError::Conflict,
         })
         .await
     }
@@ -506,7 +525,14 @@ impl Store {
     ) -> ServiceResult<Page<Invitation>> {
         let pk = keys::org_pk(org);
         let mut start = cursor_raw
-            .map(|c| cursor::decode(c, &[keys::PK, keys::SK], (keys::PK, &pk)))
+            .map(|c| {
+                cursor::decode(
+                    c,
+                    &[keys::PK, keys::SK],
+                    (keys::PK, &pk),
+                    Some((keys::SK, keys::INVITATION_PREFIX)),
+                )
+            })
             .transpose()?;
         let mut items: Vec<Invitation> = Vec::new();
         for _ in 0..10 {
@@ -566,6 +592,7 @@ impl Store {
     }
 
     /// Gives one invitation a new link (resend of a pending or expired invitation).
+    #[allow(clippy::too_many_arguments)]
     pub async fn relink_invitation(
         &self,
         inv: &Invitation,
@@ -574,6 +601,7 @@ impl Store {
         authority: &Authority,
         now: Now,
         retention: &Retention,
+        quota: Option<&InviteQuota>,
     ) -> ServiceResult<()> {
         let w = InviteWrite::Resend {
             id: inv.id,
@@ -589,6 +617,7 @@ impl Store {
             now,
             retention,
             true,
+            quota.map(|q| (q, 1)),
         )
         .await
     }

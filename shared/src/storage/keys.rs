@@ -8,6 +8,8 @@
 //! | org code claim    | `CODE#<CODE>`          | `CODE`    |                                     |                    |
 //! | session           | `SESSION#<session_id>` | `SESSION` |                                     |                    |
 //! | login throttle    | `THROTTLE#LOGIN#<email>` | `THROTTLE` |                                   |                    |
+//! | source throttle   | `THROTTLE#<LOGIN-SOURCE or ACCEPT-SOURCE>#<ip>` | `THROTTLE` |             |                    |
+//! | invitation quota  | `THROTTLE#INVITES#<org_id>#<day>` | `THROTTLE` |                         |                    |
 //! | invitation        | `ORG#<org_id>`         | `INV#<invitation_id>` | `INVEXP#<shard>` / `<expires_epoch:012>#<id>` (pending only) | |
 //! | pending claim     | `ORG#<org_id>`         | `PENDING#<email>` |                             |                    |
 //! | audit entry       | `AUDIT#<org_id>`       | `<at>#<entry_id>` |                             |                    |
@@ -68,6 +70,14 @@ pub const SESSION_SK: &str = "SESSION";
 
 pub fn login_throttle_pk(email: &Email) -> String {
     format!("THROTTLE#LOGIN#{email}")
+}
+/// Failed attempts of one kind (`LOGIN-SOURCE`, `ACCEPT-SOURCE`) from one client address.
+pub fn source_throttle_pk(kind: &str, source: &str) -> String {
+    format!("THROTTLE#{kind}#{source}")
+}
+/// Invitations an organization sent on one UTC day (days since the epoch).
+pub fn invite_quota_pk(org: &OrgId, day: i64) -> String {
+    format!("THROTTLE#INVITES#{org}#{day}")
 }
 pub const THROTTLE_SK: &str = "THROTTLE";
 

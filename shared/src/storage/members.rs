@@ -24,7 +24,14 @@ impl Store {
         cursor_raw: Option<&str>,
     ) -> ServiceResult<Page<User>> {
         let mut start = cursor_raw
-            .map(|c| cursor::decode(c, &LIST_ATTRS, (keys::GSI1PK, partition)))
+            .map(|c| {
+                cursor::decode(
+                    c,
+                    &LIST_ATTRS,
+                    (keys::GSI1PK, partition),
+                    Some((keys::GSI1SK, "USER#")),
+                )
+            })
             .transpose()?;
         let mut items: Vec<User> = Vec::new();
         let mut last_included = None;

@@ -19,7 +19,7 @@ pub use errors::sdk_error;
 pub use invitations::{InviteWrite, Link, Retention};
 pub use orgs::{NewOrg, OrgChanges};
 pub use sessions::Session;
-pub use throttle::LoginThrottle;
+pub use throttle::{DAY_SECS, InviteQuota, Throttle, ThrottleKey};
 pub use users::UserChanges;
 
 use crate::domain::{OrgId, OrgRole, User};

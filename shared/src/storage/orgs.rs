@@ -132,7 +132,7 @@ impl Store {
         cursor_raw: Option<&str>,
     ) -> ServiceResult<Page<Organization>> {
         let start = cursor_raw
-            .map(|c| cursor::decode(c, &ORG_LIST_ATTRS, (keys::GSI1PK, keys::ORGS_LIST)))
+            .map(|c| cursor::decode(c, &ORG_LIST_ATTRS, (keys::GSI1PK, keys::ORGS_LIST), None))
             .transpose()?;
         let out = self
             .client

@@ -1,49 +1,90 @@
-//! Failed sign-ins per email: a counter with a window end, expired by TTL.
+//! Abuse limits: failed attempts per key (an email, a client address) counted in a window,
+//! and invitations per organization per UTC day. Every counter expires by TTL.
 
 use super::items::ThrottleItem;
 use super::{Store, errors, keys, n};
-use crate::domain::Email;
+use crate::domain::{Email, OrgId};
 use crate::error::ServiceResult;
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
+/// What a failure counter counts.
+#[derive(Debug, Clone, Copy)]
+pub enum ThrottleKey<'a> {
+    /// Failed sign-ins for one email.
+    Login(&'a Email),
+    /// Failed sign-ins from one client address.
+    LoginSource(&'a str),
+    /// Acceptance attempts with unknown or stale links from one client address.
+    AcceptSource(&'a str),
+}
+
+impl ThrottleKey<'_> {
+    fn pk(&self) -> String {
+        match self {
+            ThrottleKey::Login(email) => keys::login_throttle_pk(email),
+            ThrottleKey::LoginSource(ip) => keys::source_throttle_pk("LOGIN-SOURCE", ip),
+            ThrottleKey::AcceptSource(ip) => keys::source_throttle_pk("ACCEPT-SOURCE", ip),
+        }
+    }
+}
+
+/// Failures counted for one key, and when their window closes.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct LoginThrottle {
+pub struct Throttle {
     pub failures: u32,
     pub window_ends: i64,
 }
 
+impl Throttle {
+    /// Seconds to wait when `max` failures are reached inside the open window.
+    pub fn retry_after(&self, max: u32, now: i64) -> Option<u64> {
+        (self.failures >= max && self.window_ends > now)
+            .then(|| (self.window_ends - now).max(1) as u64)
+    }
+}
+
+/// What an organization's invitations today may still be.
+#[derive(Debug, Clone, Copy)]
+pub struct InviteQuota {
+    pub org: OrgId,
+    pub day: i64,
+    pub sent: u64,
+}
+
+pub const DAY_SECS: i64 = 86_400;
+
 impl Store {
-    pub async fn get_login_throttle(&self, email: &Email) -> ServiceResult<LoginThrottle> {
+    pub async fn get_throttle(&self, key: ThrottleKey<'_>) -> ServiceResult<Throttle> {
+        let pk = key.pk();
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(
-                keys::login_throttle_pk(email),
-                keys::THROTTLE_SK,
-            )))
+            .set_key(Some(Self::key(pk, keys::THROTTLE_SK)))
             .send()
             .await
             .map_err(super::sdk_error)?;
         Ok(match out.item {
             Some(item) => {
                 let t: ThrottleItem = serde_dynamo::from_item(item)?;
-                LoginThrottle {
+                Throttle {
                     failures: t.failures,
                     window_ends: t.window_ends,
                 }
             }
-            None => LoginThrottle::default(),
+            None => Throttle::default(),
         })
     }
 
     /// Counts one failure: inside the open window it adds one, otherwise it opens a new window.
-    pub async fn record_login_failure(
+    pub async fn record_failure(
         &self,
-        email: &Email,
+        key: ThrottleKey<'_>,
         now: i64,
         window_secs: i64,
     ) -> ServiceResult<()> {
-        let key = Self::key(keys::login_throttle_pk(email), keys::THROTTLE_SK);
+        let pk = key.pk();
+        let key = Self::key(pk.clone(), keys::THROTTLE_SK);
         let added = self
             .client
             .update_item()
@@ -59,7 +100,7 @@ impl Store {
             Ok(_) => Ok(()),
             Err(e) if errors::is_condition_failure(&e) => {
                 let item = ThrottleItem {
-                    pk: keys::login_throttle_pk(email),
+                    pk,
                     sk: keys::THROTTLE_SK.into(),
                     failures: 1,
                     window_ends: now + window_secs,
@@ -78,17 +119,82 @@ impl Store {
         }
     }
 
-    pub async fn clear_login_throttle(&self, email: &Email) -> ServiceResult<()> {
+    pub async fn clear_throttle(&self, key: ThrottleKey<'_>) -> ServiceResult<()> {
+        let pk = key.pk();
         self.client
             .delete_item()
             .table_name(&self.table)
+            .set_key(Some(Self::key(pk, keys::THROTTLE_SK)))
+            .send()
+            .await
+            .map_err(super::sdk_error)?;
+        Ok(())
+    }
+
+    /// Invitations `org` sent on the UTC day of `now`.
+    pub async fn get_invite_quota(&self, org: &OrgId, now: i64) -> ServiceResult<InviteQuota> {
+        let day = now.div_euclid(DAY_SECS);
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
             .set_key(Some(Self::key(
-                keys::login_throttle_pk(email),
+                keys::invite_quota_pk(org, day),
                 keys::THROTTLE_SK,
             )))
             .send()
             .await
             .map_err(super::sdk_error)?;
+        let sent = out
+            .item
+            .and_then(|i| i.get("sent").and_then(|v| v.as_n().ok()).cloned())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        Ok(InviteQuota {
+            org: *org,
+            day,
+            sent,
+        })
+    }
+
+    /// Adds `count` to the day's invitation counter, as one item of a transaction.
+    pub(crate) fn invite_quota_add(
+        &self,
+        quota: &InviteQuota,
+        count: u64,
+    ) -> ServiceResult<TransactWriteItem> {
+        Ok(TransactWriteItem::builder()
+            .update(self.invite_quota_update(quota, count)?)
+            .build())
+    }
+
+    /// The same, on its own (when the transaction that carried it had to be split).
+    pub async fn add_to_invite_quota(&self, quota: &InviteQuota, count: u64) -> ServiceResult<()> {
+        let u = self.invite_quota_update(quota, count)?;
+        self.client
+            .update_item()
+            .table_name(u.table_name)
+            .set_key(Some(u.key))
+            .update_expression(u.update_expression)
+            .set_expression_attribute_names(u.expression_attribute_names)
+            .set_expression_attribute_values(u.expression_attribute_values)
+            .send()
+            .await
+            .map_err(super::sdk_error)?;
         Ok(())
+    }
+
+    fn invite_quota_update(&self, quota: &InviteQuota, count: u64) -> ServiceResult<Update> {
+        Ok(Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(
+                keys::invite_quota_pk(&quota.org, quota.day),
+                keys::THROTTLE_SK,
+            )))
+            .update_expression("ADD sent :n SET #ttl = :ttl")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":n", n(count as i64))
+            .expression_attribute_values(":ttl", n((quota.day + 2) * DAY_SECS))
+            .build()?)
     }
 }

@@ -278,16 +278,18 @@ impl TestApp {
             accept_routes, audit_routes, auth_routes, change_role_routes, invite_routes,
             members_routes, orgs_routes, remove_routes, users_routes,
         };
+        // Boxed: unoptimised handler futures are large, and tests nest them deeply.
+        let app = &self.app;
         let res = match function_for(&path, req.method().as_str()) {
-            "auth" => auth_routes::handle(&self.app, req).await,
-            "invite" => invite_routes::handle(&self.app, req).await,
-            "accept" => accept_routes::handle(&self.app, req).await,
-            "members" => members_routes::handle(&self.app, req).await,
-            "change-role" => change_role_routes::handle(&self.app, req).await,
-            "remove" => remove_routes::handle(&self.app, req).await,
-            "users" => users_routes::handle(&self.app, req).await,
-            "audit" => audit_routes::handle(&self.app, req).await,
-            _ => orgs_routes::handle(&self.app, req).await,
+            "auth" => Box::pin(auth_routes::handle(app, req)).await,
+            "invite" => Box::pin(invite_routes::handle(app, req)).await,
+            "accept" => Box::pin(accept_routes::handle(app, req)).await,
+            "members" => Box::pin(members_routes::handle(app, req)).await,
+            "change-role" => Box::pin(change_role_routes::handle(app, req)).await,
+            "remove" => Box::pin(remove_routes::handle(app, req)).await,
+            "users" => Box::pin(users_routes::handle(app, req)).await,
+            "audit" => Box::pin(audit_routes::handle(app, req)).await,
+            _ => Box::pin(orgs_routes::handle(app, req)).await,
         };
         let status = res.status().as_u16();
         let headers = res.headers().clone();
