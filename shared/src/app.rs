@@ -15,6 +15,37 @@ pub enum InitError {
     Key(#[from] crate::auth::jwt::KeyError),
     #[error("TLS setup: {0}")]
     Tls(String),
+    #[error("AWS_REGION is not set")]
+    NoRegion,
+}
+
+/// What a function needs of aws-config's default chain, and no more: the region and the
+/// credentials Lambda puts in the environment (the function's role), the optional
+/// `AWS_ENDPOINT_URL` (the local emulator), and the HTTPS client of `tls`. The full chain
+/// (profile files, SSO, IMDS, ECS, web identity) is code every binary would carry and work
+/// every cold start would do, for sources a Lambda never uses. `roster-admin` and the tests,
+/// which run on developers' machines, keep the full chain.
+pub fn lambda_sdk_config(
+    config: &Config,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<aws_config::SdkConfig, InitError> {
+    use aws_config::environment::EnvironmentVariableCredentialsProvider;
+    use aws_sdk_dynamodb::config::SharedCredentialsProvider;
+    let region = env("AWS_REGION")
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .filter(|r| !r.trim().is_empty())
+        .ok_or(InitError::NoRegion)?;
+    let mut builder = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .credentials_provider(SharedCredentialsProvider::new(
+            EnvironmentVariableCredentialsProvider::new(),
+        ))
+        .http_client(crate::tls::https_client(config.tls_roots)?);
+    if let Some(url) = env("AWS_ENDPOINT_URL").filter(|u| !u.trim().is_empty()) {
+        builder = builder.endpoint_url(url);
+    }
+    Ok(builder.build())
 }
 
 pub struct App {
@@ -31,10 +62,7 @@ impl App {
     /// come from the SDK's standard chain, so `AWS_ENDPOINT_URL` points it at the emulator).
     pub async fn from_env() -> Result<Arc<App>, InitError> {
         let config = Config::from_env()?;
-        let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(crate::tls::https_client(config.tls_roots)?)
-            .load()
-            .await;
+        let aws = lambda_sdk_config(&config, |name| std::env::var(name).ok())?;
         Self::new(config, &aws)
     }
 
@@ -84,4 +112,52 @@ fn timeouts(attempt: std::time::Duration) -> aws_sdk_dynamodb::config::timeout::
         .operation_attempt_timeout(attempt)
         .operation_timeout(attempt * 2 + std::time::Duration::from_secs(2))
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::from_lookup(|name| match name {
+            "TABLE_NAME" => Some("t".into()),
+            "JWT_SIGNING_KEY" => Some("k".into()),
+            _ => None,
+        })
+        .expect("config")
+    }
+
+    #[test]
+    fn the_lambda_sdk_config_takes_region_and_endpoint_from_the_environment() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let aws = lambda_sdk_config(
+            &config(),
+            env(&[
+                ("AWS_REGION", "eu-west-1"),
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+            ]),
+        )
+        .expect("sdk config");
+        assert_eq!(aws.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(aws.endpoint_url(), Some("http://127.0.0.1:4566"));
+        assert!(aws.credentials_provider().is_some());
+        assert!(aws.http_client().is_some());
+
+        let aws = lambda_sdk_config(&config(), env(&[("AWS_DEFAULT_REGION", "us-east-2")]))
+            .expect("sdk config");
+        assert_eq!(aws.region().map(|r| r.as_ref()), Some("us-east-2"));
+        assert_eq!(aws.endpoint_url(), None);
+
+        assert!(matches!(
+            lambda_sdk_config(&config(), env(&[])),
+            Err(InitError::NoRegion)
+        ));
+    }
 }
