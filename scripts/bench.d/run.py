@@ -514,6 +514,8 @@ def report(bench, targets, started, meta):
         out.append("† cleanup has no request without DynamoDB: its init and cold total are "
                    "measured with the scheduled event against the emulator, so its ratios are "
                    "not comparable and it is left out of the ceiling and goal.  ")
+    out.append("*hello*, *sdk-hello*: scripts/baselines/, same release profile, each built by "
+               "its own `cargo build -p` (features as in its Cargo.toml).  ")
     node = by.get("node")
     if node:
         out.append(f"*node*: Node.js {meta['node']} running scripts/baselines/node (a minimal "
@@ -536,7 +538,7 @@ def main():
     p.add_argument("--app-env", required=True)
     p.add_argument("--admin-email", required=True)
     p.add_argument("--admin-password", required=True)
-    p.add_argument("--cold-runs", type=int, default=30)
+    p.add_argument("--cold-runs", type=int, default=50)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--emulator-starts", type=int, default=5)
     p.add_argument("--warm", type=int, default=20)
