@@ -6,28 +6,17 @@ mod common;
 
 use common::{PASSWORD, Reply, TestApp, unique_email};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
-use lambda_http::http::{Method, Request as HttpRequest, header};
+use lambda_http::http::header;
 use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt};
+use lambda_http::{Request, RequestExt};
 use serde_json::{Value, json};
 
 /// A request as API Gateway delivers it from `ip`.
 fn from_ip(ip: &str, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> Request {
     let mut ctx = ApiGatewayV2httpRequestContext::default();
     ctx.http.source_ip = Some(ip.to_string());
-    let mut builder = HttpRequest::builder()
-        .method(Method::from_bytes(method.as_bytes()).expect("method"))
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/json");
-    if let Some(t) = token {
-        builder = builder.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let body = body
-        .map(|b| Body::from(b.to_string()))
-        .unwrap_or(Body::Empty);
-    builder
-        .body(body)
-        .expect("request")
+    let body = body.map(|b| b.to_string());
+    common::request(method, uri, token, body.as_deref())
         .with_request_context(RequestContext::ApiGatewayV2(ctx))
 }
 

@@ -258,17 +258,7 @@ impl TestApp {
         token: Option<&str>,
         body: Option<&str>,
     ) -> Reply {
-        let mut builder = HttpRequest::builder()
-            .method(Method::from_bytes(method.as_bytes()).expect("method"))
-            .uri(uri)
-            .header(header::CONTENT_TYPE, "application/json");
-        if let Some(t) = token {
-            builder = builder.header(header::AUTHORIZATION, format!("Bearer {t}"));
-        }
-        let body = body
-            .map(|b| Body::from(b.to_string()))
-            .unwrap_or(Body::Empty);
-        let req: Request = builder.body(body).expect("request");
+        let req = request(method, uri, token, body);
         self.dispatch(req).await
     }
 
@@ -446,6 +436,21 @@ pub fn function_for(path: &str, method: &str) -> &'static str {
         .find(|(_, hit)| *hit)
         .map(|(name, _)| *name)
         .unwrap_or("orgs")
+}
+
+/// A JSON request as the functions receive it (with a bearer token when given).
+pub fn request(method: &str, uri: &str, token: Option<&str>, body: Option<&str>) -> Request {
+    let mut builder = HttpRequest::builder()
+        .method(Method::from_bytes(method.as_bytes()).expect("method"))
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        builder = builder.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let body = body
+        .map(|b| Body::from(b.to_string()))
+        .unwrap_or(Body::Empty);
+    builder.body(body).expect("request")
 }
 
 pub fn unique_email(prefix: &str) -> String {
