@@ -23,8 +23,13 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     pub allow_self_service_orgs: bool,
     pub tiers: Vec<String>,
+    /// Failed sign-ins at one account from one client address before that address (only)
+    /// gets 429 for the rest of `login_lockout`.
     pub login_max_failures: u32,
     pub login_lockout: Duration,
+    /// Failed sign-ins at one account from any addresses per minute (five times that per
+    /// hour) before everyone waits: reached only by a distributed attack.
+    pub login_max_failures_per_email: u32,
     /// Failed sign-ins from one client address (any emails) before 429.
     pub login_max_failures_per_source: u32,
     /// Acceptance attempts with unknown or stale links from one address before 429.
@@ -59,6 +64,17 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
+    /// The numbers of the limits a password attempt counts against.
+    pub fn password_limits(&self) -> crate::domain::limits::PasswordLimits {
+        crate::domain::limits::PasswordLimits {
+            per_email_from_source: self.login_max_failures,
+            per_email_from_source_window_secs: self.login_lockout.as_secs() as i64,
+            per_source: self.login_max_failures_per_source,
+            per_source_window_secs: self.source_lockout.as_secs() as i64,
+            per_email_per_minute: self.login_max_failures_per_email,
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -133,6 +149,7 @@ impl Config {
             tiers,
             login_max_failures,
             login_lockout: seconds("LOGIN_LOCKOUT_SECONDS", 900)?,
+            login_max_failures_per_email: count("LOGIN_MAX_FAILURES_PER_EMAIL", "20")? as u32,
             login_max_failures_per_source: count("LOGIN_MAX_FAILURES_PER_SOURCE", "50")? as u32,
             accept_max_failures_per_source: count("ACCEPT_MAX_FAILURES_PER_SOURCE", "20")? as u32,
             source_lockout: seconds("SOURCE_LOCKOUT_SECONDS", 900)?,

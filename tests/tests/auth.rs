@@ -20,6 +20,7 @@ fn claims(t: &TestApp, sub: &str) -> AccessClaims {
         exp: now + 600,
         ver: 0,
         typ: "access".into(),
+        sid: None,
     }
 }
 
@@ -349,4 +350,297 @@ async fn a_deleted_or_revoked_user_loses_access_on_the_next_request() {
     assert_eq!(t.call("GET", "/me", Some(&a.token), None).await.status, 200);
     t.app.store.revoke_all_sessions(&a.user.id).await.unwrap();
     assert_eq!(t.call("GET", "/me", Some(&a.token), None).await.status, 401);
+}
+
+/// The token in the newest email-change confirmation mailed to `to`.
+async fn confirmation_token(t: &TestApp, to: &str) -> String {
+    let mails = t.mails_to(to).await;
+    let html = &mails
+        .last()
+        .unwrap_or_else(|| panic!("no mail to {to}"))
+        .html;
+    let start = html
+        .find("/confirm-email?token=")
+        .expect("confirmation link")
+        + 21;
+    html[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect()
+}
+
+#[tokio::test]
+async fn changing_ones_own_password_needs_the_current_one_and_ends_other_sessions() {
+    let t = TestApp::spawn().await;
+    let email = unique_email("self");
+    t.create_user(&email, None, false).await;
+    let this = t.login(&email).await;
+    let other = t.login(&email).await;
+    let me = format!("/users/{}", this.user.id);
+    let new_password = "a brand new passphrase";
+
+    // A bearer token alone is not enough (ASVS 2.1.6), nor a wrong current password.
+    let r = t
+        .call(
+            "PATCH",
+            &me,
+            Some(&this.token),
+            Some(json!({"password": new_password})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "validation_failed"),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["errors"][0]["field"], "current_password");
+    let r = t
+        .call(
+            "PATCH",
+            &me,
+            Some(&this.token),
+            Some(json!({"password": new_password, "current_password": "not my password"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "validation_failed"),
+        "{}",
+        r.body
+    );
+    assert!(t.login_fails(&email, new_password).await, "nothing changed");
+
+    let r = t
+        .call(
+            "PATCH",
+            &me,
+            Some(&this.token),
+            Some(json!({"password": new_password, "current_password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The other session is over; this one continues after a refresh.
+    let refresh = |token: &str| json!({"refresh_token": token});
+    let r = t
+        .call("POST", "/auth/refresh", None, Some(refresh(&other.refresh)))
+        .await;
+    assert_eq!(r.status, 401, "the other session: {}", r.body);
+    let r = t.call("GET", "/me", Some(&other.token), None).await;
+    assert_eq!(r.status, 401, "the other session's access token");
+    let r = t
+        .call("POST", "/auth/refresh", None, Some(refresh(&this.refresh)))
+        .await;
+    assert_eq!(r.status, 200, "this session: {}", r.body);
+    let fresh = r.body["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_string();
+    let r = t.call("GET", "/me", Some(&fresh), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = t
+        .call(
+            "POST",
+            "/auth/login",
+            None,
+            Some(json!({"email": email, "password": new_password})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "the new password signs in: {}", r.body);
+
+    // An admin sets another user's password without one (seed 003) and ends its sessions.
+    let (org, owner) = t.org_with_owner().await;
+    let member = t.member_of(org, roster::domain::OrgRole::Member).await;
+    let r = t
+        .call(
+            "PATCH",
+            &format!("/users/{}", member.user.id),
+            Some(&owner.token),
+            Some(json!({"password": "set by the admin 1"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = t
+        .call(
+            "POST",
+            "/auth/refresh",
+            None,
+            Some(refresh(&member.refresh)),
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+}
+
+#[tokio::test]
+async fn deleting_ones_own_account_needs_the_current_password() {
+    let t = TestApp::spawn().await;
+    let email = unique_email("leaver");
+    t.create_user(&email, None, false).await;
+    let me = t.login(&email).await;
+    let uri = format!("/users/{}", me.user.id);
+    let r = t.call("DELETE", &uri, Some(&me.token), None).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "validation_failed"),
+        "{}",
+        r.body
+    );
+    let r = t
+        .call(
+            "DELETE",
+            &uri,
+            Some(&me.token),
+            Some(json!({"current_password": "wrong one"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "validation_failed"),
+        "{}",
+        r.body
+    );
+    let r = t.call("GET", "/me", Some(&me.token), None).await;
+    assert_eq!(r.status, 200, "still there");
+    let r = t
+        .call(
+            "DELETE",
+            &uri,
+            Some(&me.token),
+            Some(json!({"current_password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = t.call("GET", "/me", Some(&me.token), None).await;
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn a_new_email_takes_effect_only_when_the_new_address_confirms_it() {
+    let t = TestApp::spawn().await;
+    let old = unique_email("old");
+    let new = unique_email("new");
+    t.create_user(&old, None, false).await;
+    let me = t.login(&old).await;
+    let uri = format!("/users/{}", me.user.id);
+
+    let r = t
+        .call("PATCH", &uri, Some(&me.token), Some(json!({"email": new})))
+        .await;
+    assert_eq!(r.status, 400, "needs the current password: {}", r.body);
+    let r = t
+        .call(
+            "PATCH",
+            &uri,
+            Some(&me.token),
+            Some(json!({"email": new, "name": "Renamed", "current_password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["email"], old, "the old email stays");
+    assert_eq!(r.body["pending_email"], new);
+    assert_eq!(r.body["name"], "Renamed", "other changes apply at once");
+    // Until confirmed: the old email signs in, the new one is not claimed by anyone.
+    assert!(t.login_fails(&new, PASSWORD).await);
+    t.login(&old).await;
+
+    let token = confirmation_token(&t, &new).await;
+    // A tampered link, and the GET page (which changes nothing).
+    let (id, nonce) = token.split_once('.').expect("token");
+    let r = t
+        .call(
+            "POST",
+            "/users/confirm-email",
+            None,
+            Some(json!({"token": format!("{id}.{}", "A".repeat(nonce.len()))})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (404, "not_found"), "{}", r.body);
+    let page = t
+        .call("GET", &format!("/confirm-email?token={token}"), None, None)
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.headers.contains_key("strict-transport-security"));
+    assert!(
+        t.login_fails(&new, PASSWORD).await,
+        "the page alone confirms nothing"
+    );
+
+    let r = t
+        .call(
+            "POST",
+            "/users/confirm-email",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["email"], new);
+    t.login(&new).await;
+    assert!(
+        t.login_fails(&old, PASSWORD).await,
+        "the old email is no longer the account's"
+    );
+    // Single use.
+    let r = t
+        .call(
+            "POST",
+            "/users/confirm-email",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    // The old email is free again.
+    t.create_user(&old, None, false).await;
+
+    // A newer request replaces the older link; an address another account holds is refused.
+    let me = t.login(&new).await;
+    let uri = format!("/users/{}", me.user.id);
+    let r = t
+        .call(
+            "PATCH",
+            &uri,
+            Some(&me.token),
+            Some(json!({"email": old, "current_password": PASSWORD})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "email_taken"), "{}", r.body);
+    let third = unique_email("third");
+    let fourth = unique_email("fourth");
+    for e in [&third, &fourth] {
+        let r = t
+            .call(
+                "PATCH",
+                &uri,
+                Some(&me.token),
+                Some(json!({"email": e, "current_password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let stale = confirmation_token(&t, &third).await;
+    let r = t
+        .call(
+            "POST",
+            "/users/confirm-email",
+            None,
+            Some(json!({"token": stale})),
+        )
+        .await;
+    assert_eq!(r.status, 404, "the replaced link: {}", r.body);
+    // The HTML form confirms too.
+    let current = confirmation_token(&t, &fourth).await;
+    let mut form = common::request(
+        "POST",
+        "/confirm-email",
+        None,
+        Some(&format!("token={current}")),
+    );
+    form.headers_mut().insert(
+        "content-type",
+        "application/x-www-form-urlencoded".parse().unwrap(),
+    );
+    let r = t.dispatch(form).await;
+    assert_eq!(r.status, 200);
+    t.login(&fourth).await;
 }

@@ -237,3 +237,254 @@ async fn unknown_invitation_links_are_limited_per_client_address() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+/// `n` sign-ins at once (true races: straight to the handler, all in flight together).
+async fn burst(t: &TestApp, n: usize, make: impl Fn(usize) -> Request) -> Vec<Reply> {
+    futures_util::future::join_all((0..n).map(|i| t.dispatch(make(i)))).await
+}
+
+fn statuses(replies: &[Reply]) -> (usize, usize, Vec<u16>) {
+    let verified = replies.iter().filter(|r| r.status == 401).count();
+    let limited = replies.iter().filter(|r| r.status == 429).count();
+    let other = replies
+        .iter()
+        .map(|r| r.status)
+        .filter(|s| *s != 401 && *s != 429)
+        .collect();
+    (verified, limited, other)
+}
+
+#[tokio::test]
+async fn a_concurrent_burst_at_one_account_gets_no_more_password_checks_than_the_limit() {
+    // Defaults: 5 per account per address, 20 per account per minute from anywhere.
+    let t = TestApp::spawn().await;
+    let email = unique_email("target");
+    t.create_user(&email, None, false).await;
+
+    // 50 wrong passwords at once from one address: at most 5 are checked (401), the rest
+    // are refused before any check (429).
+    let replies = burst(&t, 50, |_| {
+        from_ip(
+            "203.0.113.50",
+            "POST",
+            "/auth/login",
+            None,
+            login(&email, "wrong password!"),
+        )
+    })
+    .await;
+    let (verified, limited, other) = statuses(&replies);
+    assert!(other.is_empty(), "only 401 and 429: {other:?}");
+    assert!(
+        verified <= 5,
+        "{verified} passwords checked from one address"
+    );
+    assert_eq!(verified + limited, 50);
+    assert!(verified >= 1, "the first attempts are checked");
+
+    // 40 at once from 40 addresses (a distributed attack): at most the per-minute limit.
+    let replies = burst(&t, 40, |i| {
+        from_ip(
+            &format!("198.18.0.{i}"),
+            "POST",
+            "/auth/login",
+            None,
+            login(&email, "wrong password!"),
+        )
+    })
+    .await;
+    let (verified, limited, other) = statuses(&replies);
+    assert!(other.is_empty(), "only 401 and 429: {other:?}");
+    assert!(
+        verified <= 20,
+        "{verified} passwords checked from 40 addresses"
+    );
+    assert_eq!(verified + limited, 40);
+    for r in replies.iter().filter(|r| r.status == 429) {
+        assert_limited(r, 3600, "distributed burst");
+    }
+}
+
+#[tokio::test]
+async fn a_concurrent_burst_from_one_address_gets_no_more_checks_than_its_limit() {
+    let t = TestApp::spawn_with(|c| c.login_max_failures_per_source = 10).await;
+    // Every attempt at another (unknown) account: only the address's limit binds.
+    let replies = burst(&t, 40, |i| {
+        from_ip(
+            "203.0.113.60",
+            "POST",
+            "/auth/login",
+            None,
+            login(&unique_email(&format!("g{i}")), "wrong password!"),
+        )
+    })
+    .await;
+    let (verified, limited, other) = statuses(&replies);
+    assert!(other.is_empty(), "{other:?}");
+    assert!(verified <= 10, "{verified} checked");
+    assert_eq!(verified + limited, 40);
+
+    // Bad invitation links at once from one address: at most the link limit are looked up.
+    let t = TestApp::spawn_with(|c| c.accept_max_failures_per_source = 7).await;
+    let replies = burst(&t, 30, |i| {
+        from_ip(
+            "203.0.113.61",
+            "GET",
+            &format!("/invitations/preview?token=guess-{i}"),
+            None,
+            None,
+        )
+    })
+    .await;
+    let refused = replies.iter().filter(|r| r.status == 404).count();
+    let limited = replies.iter().filter(|r| r.status == 429).count();
+    assert!(refused <= 7, "{refused} links looked up");
+    assert_eq!(refused + limited, 30);
+}
+
+#[tokio::test]
+async fn a_stranger_cannot_lock_a_victim_out() {
+    let t = TestApp::spawn().await;
+    let victim = unique_email("victim");
+    t.create_user(&victim, None, false).await;
+    // One address guesses 30 times in a row: it locks itself out of the account...
+    for i in 0..30 {
+        let r = t
+            .dispatch(from_ip(
+                "203.0.113.70",
+                "POST",
+                "/auth/login",
+                None,
+                login(&victim, "wrong password!"),
+            ))
+            .await;
+        assert!(matches!(r.status, 401 | 429), "guess {i}: {}", r.body);
+    }
+    let r = t
+        .dispatch(from_ip(
+            "203.0.113.70",
+            "POST",
+            "/auth/login",
+            None,
+            login(&victim, PASSWORD),
+        ))
+        .await;
+    assert_limited(
+        &r,
+        900,
+        "the guessing address, even with the right password",
+    );
+    // ...and only itself: the victim, from their own address, signs in.
+    let r = t
+        .dispatch(from_ip(
+            "198.51.100.70",
+            "POST",
+            "/auth/login",
+            None,
+            login(&victim, PASSWORD),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Many addresses (distributed) reach the per-account limit: then a short wait.
+    let t = TestApp::spawn_with(|c| c.login_max_failures_per_email = 4).await;
+    t.create_user(&victim, None, false).await;
+    for i in 0..4 {
+        let r = t
+            .dispatch(from_ip(
+                &format!("198.18.1.{i}"),
+                "POST",
+                "/auth/login",
+                None,
+                login(&victim, "wrong password!"),
+            ))
+            .await;
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    let r = t
+        .dispatch(from_ip(
+            "198.51.100.71",
+            "POST",
+            "/auth/login",
+            None,
+            login(&victim, PASSWORD),
+        ))
+        .await;
+    assert_limited(&r, 60, "past the per-account limit: at most a minute");
+}
+
+#[tokio::test]
+async fn accepting_with_an_existing_accounts_password_is_a_sign_in_attempt() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let existing = unique_email("existing");
+    t.create_user(&existing, None, false).await;
+    t.invite(&owner, org, &[&existing], "member").await;
+    let token = t.latest_token(&existing).await;
+    let accept = |password: &str| Some(json!({"token": token, "password": password}));
+    // Five wrong passwords (the per-account-per-address limit) are checked...
+    for i in 0..5 {
+        let r = t
+            .dispatch(from_ip(
+                "203.0.113.80",
+                "POST",
+                "/invitations/accept",
+                None,
+                accept("wrong password!"),
+            ))
+            .await;
+        assert_eq!(r.status, 401, "attempt {i}: {}", r.body);
+    }
+    // ...then the address is refused, on the JSON API, the HTML form and the sign-in alike.
+    let r = t
+        .dispatch(from_ip(
+            "203.0.113.80",
+            "POST",
+            "/invitations/accept",
+            None,
+            accept(PASSWORD),
+        ))
+        .await;
+    assert_limited(
+        &r,
+        900,
+        "accept with the right password after five wrong ones",
+    );
+    let mut form = common::request(
+        "POST",
+        "/invite",
+        None,
+        Some(&format!("token={token}&password=x&action=accept")),
+    );
+    form.headers_mut().insert(
+        header::CONTENT_TYPE,
+        "application/x-www-form-urlencoded".parse().unwrap(),
+    );
+    let mut ctx = ApiGatewayV2httpRequestContext::default();
+    ctx.http.source_ip = Some("203.0.113.80".into());
+    let r = t
+        .dispatch(form.with_request_context(RequestContext::ApiGatewayV2(ctx)))
+        .await;
+    assert_eq!(r.status, 429, "the HTML form");
+    let r = t
+        .dispatch(from_ip(
+            "203.0.113.80",
+            "POST",
+            "/auth/login",
+            None,
+            login(&existing, PASSWORD),
+        ))
+        .await;
+    assert_limited(&r, 900, "sign-in from the same address");
+    // The account's owner, from another address, accepts.
+    let r = t
+        .dispatch(from_ip(
+            "198.51.100.80",
+            "POST",
+            "/invitations/accept",
+            None,
+            accept(PASSWORD),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}

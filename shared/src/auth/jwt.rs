@@ -21,6 +21,9 @@ pub struct AccessClaims {
     /// The user's token version when issued; bumping it on the user ends every session.
     pub ver: u64,
     pub typ: String,
+    /// The session the token was issued for (a password change keeps that one alive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -101,7 +104,20 @@ impl TokenKeys {
         now: i64,
         ttl_secs: i64,
     ) -> Result<String, TokenRefused> {
+        self.issue_for_session(user_id, version, None, now, ttl_secs)
+    }
+
+    /// An access token that names the session it belongs to.
+    pub fn issue_for_session(
+        &self,
+        user_id: &str,
+        version: u64,
+        session_id: Option<&str>,
+        now: i64,
+        ttl_secs: i64,
+    ) -> Result<String, TokenRefused> {
         let claims = AccessClaims {
+            sid: session_id.map(str::to_string),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             sub: user_id.to_string(),

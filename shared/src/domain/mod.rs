@@ -4,6 +4,7 @@
 mod email;
 mod ids;
 mod invitation;
+pub mod limits;
 mod org;
 mod password;
 mod records;

@@ -6,6 +6,7 @@ pub mod audit_routes;
 pub mod auth_routes;
 mod body;
 pub mod change_role_routes;
+mod email_page;
 pub mod invite_routes;
 pub mod members_routes;
 pub mod orgs_routes;
@@ -82,47 +83,15 @@ pub fn query(req: &Request, name: &str) -> Option<String> {
         .or_else(|| {
             // Direct invocations and some routers leave the parsed map empty: read the URI.
             let q = req.uri().query()?;
-            q.split('&').find_map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                (k == name).then(|| percent_decode(v))
-            })
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
         })
-}
-
-fn percent_decode(raw: &str) -> String {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `application/x-www-form-urlencoded` pairs, decoded.
 pub fn form_fields(bytes: &[u8]) -> Vec<(String, String)> {
-    String::from_utf8_lossy(bytes)
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
+    form_urlencoded::parse(bytes).into_owned().collect()
 }
 
 /// The caller and the organization the path names, read concurrently (one round trip).
@@ -168,4 +137,26 @@ pub fn path_org(params: &router::PathParams) -> Option<crate::domain::OrgId> {
     params
         .get("org_id")
         .and_then(|r| crate::domain::OrgId::parse(r).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_escapes_decode_to_the_last_byte() {
+        // A `%XX` at the very end of a value was once kept as it was.
+        let req = lambda_http::http::Request::builder()
+            .uri("/invite?x=1&token=ab%41")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(query(&req, "token").as_deref(), Some("abA"));
+        assert_eq!(
+            form_fields(b"name=Ada+L%C3%B6vel%41&password=p%25"),
+            vec![
+                ("name".to_string(), "Ada LövelA".to_string()),
+                ("password".to_string(), "p%".to_string()),
+            ]
+        );
+    }
 }

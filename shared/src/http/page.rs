@@ -13,7 +13,8 @@ use lambda_http::{Body, Request, Response};
 
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-fn html(status: StatusCode, title: &str, content: &str) -> Response<Body> {
+/// A page with the headers every HTML page of Roster carries.
+pub(super) fn html(status: StatusCode, title: &str, content: &str) -> Response<Body> {
     let doc = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -41,6 +42,11 @@ fn html(status: StatusCode, title: &str, content: &str) -> Response<Body> {
         HeaderValue::from_static(CSP),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Browsers ignore it over plain HTTP (local runs); deployed, the API is HTTPS only.
+    h.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -1,12 +1,13 @@
 //! The `users` function: create, list, read, update and delete accounts directly.
 
 use super::router::{Route, resolve};
-use super::{Reply, json, json_body, no_content, query};
+use super::{Reply, body_bytes, email_page, json, json_body, no_content, query};
 use crate::app::App;
 use crate::error::ServiceResult;
-use crate::services::{caller, members, page_limit, users};
+use crate::services::{caller, email_change, members, page_limit, users};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Op {
@@ -15,6 +16,9 @@ pub enum Op {
     Get,
     Update,
     Delete,
+    ConfirmEmail,
+    ConfirmEmailPage,
+    ConfirmEmailSubmit,
 }
 
 pub const ROUTES: &[Route<Op>] = &[
@@ -43,15 +47,57 @@ pub const ROUTES: &[Route<Op>] = &[
         path: "/users/{user_id}",
         op: Op::Delete,
     },
+    Route {
+        method: "POST",
+        path: "/users/confirm-email",
+        op: Op::ConfirmEmail,
+    },
+    Route {
+        method: "GET",
+        path: "/confirm-email",
+        op: Op::ConfirmEmailPage,
+    },
+    Route {
+        method: "POST",
+        path: "/confirm-email",
+        op: Op::ConfirmEmailSubmit,
+    },
 ];
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmEmail {
+    token: String,
+}
+
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    super::respond(dispatch(app, &req).await)
+    match resolve(ROUTES, req.method().as_str(), req.uri().path()) {
+        Ok((Op::ConfirmEmailPage, _)) => {
+            let token = query(&req, "token").unwrap_or_default();
+            email_page::show(&token)
+        }
+        Ok((Op::ConfirmEmailSubmit, _)) => email_page::submit(app, &req).await,
+        _ => super::respond(dispatch(app, &req).await),
+    }
 }
 
 async fn dispatch(app: &App, req: &Request) -> Reply {
     let (op, params) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
+    if let Op::ConfirmEmail = op {
+        // No sign-in: the link is the proof.
+        let body: ConfirmEmail = json_body(req)?;
+        return json(
+            StatusCode::OK,
+            &email_change::confirm(app, &body.token).await?,
+        );
+    }
     let verified = caller::verify(app, super::bearer(req))?;
+    let source = super::source_ip(req);
+    let session = verified.session.map(|t| t.session_id(&verified.user_id));
+    let origin = users::Origin {
+        source: source.as_deref(),
+        session: session.as_deref(),
+    };
     // The user the path names is read in the caller's round trip.
     let with_target = || async {
         tokio::try_join!(
@@ -95,13 +141,22 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
             let (who, target) = with_target().await?;
             json(
                 StatusCode::OK,
-                &users::update(app, &who, target, json_body(req)?).await?,
+                &users::update(app, &who, target, json_body(req)?, origin).await?,
             )
         }
         Op::Delete => {
+            // The body is optional: only deleting one's own account needs one.
+            let body = if body_bytes(req)?.is_empty() {
+                users::DeleteUser::default()
+            } else {
+                json_body(req)?
+            };
             let (who, target) = with_target().await?;
-            users::delete(app, &who, target).await?;
+            users::delete(app, &who, target, body, origin).await?;
             no_content()
+        }
+        Op::ConfirmEmail | Op::ConfirmEmailPage | Op::ConfirmEmailSubmit => {
+            Err(crate::error::ServiceError::RouteNotFound)
         }
     }
 }

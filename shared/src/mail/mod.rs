@@ -72,6 +72,35 @@ pub fn render(mail: &InvitationEmail<'_>) -> (String, String, String) {
     (subject, html, text)
 }
 
+/// What the confirmation of a new email address says.
+pub struct EmailChangeEmail<'a> {
+    pub to: &'a str,
+    pub name: &'a str,
+    pub expires_at: &'a str,
+    pub link: &'a str,
+}
+
+pub fn render_email_change(mail: &EmailChangeEmail<'_>) -> (String, String, String) {
+    let subject = "Confirm your new email address on Roster".to_string();
+    let text = format!(
+        "Hello {name},\n\nConfirm that this is your new email address for Roster:\n{link}\n\nThe link expires at {expires} (UTC). Until you confirm, your old address stays in use. If you did not ask for this, ignore this email.\n",
+        name = one_line(mail.name),
+        link = mail.link,
+        expires = mail.expires_at,
+    );
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><body style=\"font-family:sans-serif\">\
+         <p>Hello {name},</p><p>Confirm that this is your new email address for Roster.</p>\
+         <p><a href=\"{link}\">Confirm my new email address</a></p>\
+         <p>The link expires at {expires} (UTC). Until you confirm, your old address stays in use. If you did not ask for this, ignore this email.</p>\
+         </body></html>",
+        name = escape_html(mail.name),
+        link = escape_html(mail.link),
+        expires = escape_html(mail.expires_at),
+    );
+    (subject, html, text)
+}
+
 impl Mailer {
     pub fn new(client: Client, from: impl Into<String>) -> Self {
         Mailer {
@@ -103,6 +132,21 @@ impl Mailer {
 
     pub async fn send_invitation(&self, mail: &InvitationEmail<'_>) -> Result<(), String> {
         let (subject, html, text) = render(mail);
+        self.send(mail.to, subject, html, text).await
+    }
+
+    pub async fn send_email_change(&self, mail: &EmailChangeEmail<'_>) -> Result<(), String> {
+        let (subject, html, text) = render_email_change(mail);
+        self.send(mail.to, subject, html, text).await
+    }
+
+    async fn send(
+        &self,
+        to: &str,
+        subject: String,
+        html: String,
+        text: String,
+    ) -> Result<(), String> {
         let content = |data: String| {
             Content::builder()
                 .data(data)
@@ -122,7 +166,7 @@ impl Mailer {
         self.client
             .send_email()
             .from_email_address(&self.from)
-            .destination(Destination::builder().to_addresses(mail.to).build())
+            .destination(Destination::builder().to_addresses(to).build())
             .content(EmailContent::builder().simple(message).build())
             .send()
             .await

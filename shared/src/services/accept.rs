@@ -1,6 +1,7 @@
 //! The invitee's side: preview a link, accept it (creating or proving an account), decline.
 
-use super::auth::{NewSession, TokenPair};
+use super::attempts::{self, Attempt};
+use super::auth::{self, NewSession, TokenPair};
 use super::caller;
 use super::invitations::dead;
 use crate::app::App;
@@ -10,7 +11,6 @@ use crate::domain::{
     Invitation, InvitationStatus, InvitationToken, Organization, Password, PersonName, User, UserId,
 };
 use crate::error::{FieldError, ServiceError, ServiceResult};
-use crate::storage::{Throttle, ThrottleKey};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize)]
@@ -35,35 +35,42 @@ pub struct AcceptRequest {
     pub password: Option<String>,
 }
 
-/// The invitation and organization a link names, provided the link is the current one.
-/// A malformed or unknown token is a 404; an older link of a resent invitation is 410.
-/// Such failures are counted per client address (`source`): past the limit the address gets
-/// 429 for the rest of the window, so links cannot be guessed at speed.
-async fn open(
-    app: &App,
-    raw_token: &str,
-    source: Option<&str>,
-) -> ServiceResult<(InvitationToken, Invitation, Organization)> {
-    let now = Now::get().epoch();
-    let (opened, limit) = tokio::join!(Box::pin(open_link(app, raw_token)), async {
-        match source {
-            Some(ip) => app.store.get_throttle(ThrottleKey::AcceptSource(ip)).await,
-            None => Ok(Throttle::default()),
+/// The invitation and organization a link names, provided the link is the current one,
+/// and the attempt taken from the address's limit on bad links, to be given back.
+struct Opened {
+    token: InvitationToken,
+    inv: Invitation,
+    org: Organization,
+    link: Attempt,
+}
+
+/// Opens a link. A malformed or unknown token is a 404; an older link of a resent
+/// invitation is 410. Each attempt is taken from the client address's limit before the
+/// link is looked up (in the same round trip), and stays counted only if the link was bad:
+/// past the limit the address gets 429 for the rest of the window, so links cannot be
+/// guessed at speed, even by parallel requests.
+async fn open(app: &App, raw_token: &str, source: Option<&str>) -> ServiceResult<Opened> {
+    let (link, opened) = tokio::join!(
+        attempts::link(app, source),
+        Box::pin(open_link(app, raw_token))
+    );
+    let link = link?;
+    match opened {
+        Ok((token, inv, org)) => Ok(Opened {
+            token,
+            inv,
+            org,
+            link,
+        }),
+        Err(e @ (ServiceError::NotFound | ServiceError::InvitationSuperseded)) => {
+            link.failed();
+            Err(e)
         }
-    });
-    let max = app.config.accept_max_failures_per_source;
-    if let Some(retry_after_secs) = limit?.retry_after(max, now) {
-        return Err(ServiceError::RateLimited { retry_after_secs });
+        Err(e) => {
+            link.give_back(app).await?;
+            Err(e)
+        }
     }
-    if let (Some(ip), Err(ServiceError::NotFound | ServiceError::InvitationSuperseded)) =
-        (source, &opened)
-    {
-        let window = app.config.source_lockout.as_secs() as i64;
-        app.store
-            .record_failure(ThrottleKey::AcceptSource(ip), now, window)
-            .await?;
-    }
-    opened
 }
 
 async fn open_link(
@@ -87,8 +94,11 @@ async fn open_link(
 }
 
 pub async fn preview(app: &App, raw_token: &str, source: Option<&str>) -> ServiceResult<Preview> {
-    let (_, inv, org) = open(app, raw_token, source).await?;
-    let account = app.store.find_user_by_email(&inv.email).await?;
+    let Opened { inv, org, link, .. } = open(app, raw_token, source).await?;
+    let ((), account) = tokio::try_join!(
+        link.give_back(app),
+        app.store.find_user_by_email(&inv.email)
+    )?;
     Ok(Preview {
         org_id: org.id.to_string(),
         org_name: org.name,
@@ -107,25 +117,46 @@ enum Acceptor {
     New(User),
 }
 
-/// An existing account named by the invitation, proved by its password (no bearer).
+/// An existing account named by the invitation, proved by its password (no bearer), with
+/// its sign-in attempt: checking the password counts against the sign-in limits, and the
+/// attempt is taken in the same round trip as the account's lookup.
 async fn existing_by_password(
     app: &App,
     inv: &Invitation,
     req: &AcceptRequest,
-) -> ServiceResult<Option<User>> {
-    let Some(user) = app.store.find_user_by_email(&inv.email).await? else {
+    source: Option<&str>,
+) -> ServiceResult<Option<(User, Attempt)>> {
+    let (attempt, user) = tokio::try_join!(
+        attempts::password(app, Some(&inv.email), source),
+        app.store.find_user_by_email(&inv.email)
+    )?;
+    let Some(user) = user else {
+        attempt.give_back(app).await?;
         return Ok(None);
     };
     let candidate = req.password.clone().unwrap_or_default();
-    let hash = user.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&candidate, Some(&hash)))
-        .await
-        .map_err(|e| ServiceError::Internal(format!("password check: {e}")))?;
-    if ok {
-        Ok(Some(user))
+    if auth::check_password(candidate, Some(user.password_hash.clone())).await? {
+        Ok(Some((user, attempt)))
     } else {
+        attempt.failed();
         Err(ServiceError::BadCredentials)
     }
+}
+
+/// Joins as an account that proved its password; the attempt is given back meanwhile.
+async fn join_proved(
+    app: &App,
+    token: &InvitationToken,
+    inv: &Invitation,
+    (user, attempt): (User, Attempt),
+) -> ServiceResult<TokenPair> {
+    let (joined, given) = tokio::join!(
+        join(app, token, inv, Acceptor::Existing(user)),
+        attempt.succeeded(app)
+    );
+    let pair = joined?;
+    given?;
+    Ok(pair)
 }
 
 /// A new account from the request's name and password.
@@ -197,26 +228,57 @@ pub async fn accept(
             Err(e) => Err(e),
         }
     });
-    let (token, inv, _org) = opened?;
+    let Opened {
+        token, inv, link, ..
+    } = opened?;
+    // The link was good: its attempt is given back while the acceptance goes on.
+    let ((), accepted) = tokio::join!(
+        async {
+            link.give_back(app)
+                .await
+                .unwrap_or_else(|e| tracing::warn!(error = %e, "link attempt not given back"))
+        },
+        Box::pin(accept_opened(
+            app,
+            &req,
+            &token,
+            &inv,
+            signed_in,
+            bearer.is_some(),
+            source
+        ))
+    );
+    accepted
+}
+
+async fn accept_opened(
+    app: &App,
+    req: &AcceptRequest,
+    token: &InvitationToken,
+    inv: &Invitation,
+    signed_in: ServiceResult<Option<User>>,
+    has_bearer: bool,
+    source: Option<&str>,
+) -> ServiceResult<TokenPair> {
     if inv.status != InvitationStatus::Pending {
         return Err(dead(inv.status));
     }
     let who = match signed_in? {
         Some(user) if user.email != inv.email => return Err(ServiceError::EmailMismatch),
         Some(user) => Acceptor::Existing(user),
-        None if req.name.is_some() => Acceptor::New(new_account(&inv, &req).await?),
-        None => match existing_by_password(app, &inv, &req).await? {
-            Some(user) => Acceptor::Existing(user),
-            None => Acceptor::New(new_account(&inv, &req).await?),
+        None if req.name.is_some() => Acceptor::New(new_account(inv, req).await?),
+        None => match existing_by_password(app, inv, req, source).await? {
+            Some(proved) => return join_proved(app, token, inv, proved).await,
+            None => Acceptor::New(new_account(inv, req).await?),
         },
     };
-    match join(app, &token, &inv, who).await {
+    match join(app, token, inv, who).await {
         // The email has an account after all: accept as that account, if it proves itself.
-        Err(ServiceError::EmailTaken) if bearer.is_none() => {
-            let user = existing_by_password(app, &inv, &req)
+        Err(ServiceError::EmailTaken) if !has_bearer => {
+            let proved = existing_by_password(app, inv, req, source)
                 .await?
                 .ok_or(ServiceError::Conflict)?;
-            join(app, &token, &inv, Acceptor::Existing(user)).await
+            join_proved(app, token, inv, proved).await
         }
         Err(ServiceError::EmailTaken) => Err(ServiceError::Conflict),
         other => other,
@@ -284,14 +346,26 @@ pub struct DeclineRequest {
 }
 
 pub async fn decline(app: &App, raw_token: &str, source: Option<&str>) -> ServiceResult<()> {
-    let (_, inv, _) = open(app, raw_token, source).await?;
+    let Opened { inv, link, .. } = open(app, raw_token, source).await?;
+    let ((), declined) = tokio::join!(
+        async {
+            link.give_back(app)
+                .await
+                .unwrap_or_else(|e| tracing::warn!(error = %e, "link attempt not given back"))
+        },
+        close_declined(app, &inv)
+    );
+    declined
+}
+
+async fn close_declined(app: &App, inv: &Invitation) -> ServiceResult<()> {
     if inv.status != InvitationStatus::Pending {
         return Err(dead(inv.status));
     }
     let now = Now::get();
     app.store
         .close_invitation(
-            &inv,
+            inv,
             InvitationStatus::Declined,
             Some(&inv.nonce_hash),
             None,

@@ -1,11 +1,12 @@
 //! Sign-in, refresh with rotation and reuse detection, sign-out, and the caller's profile.
 
+use super::attempts;
 use crate::app::App;
 use crate::auth::{password, secret};
 use crate::clock::Now;
 use crate::domain::{Email, User, UserId};
 use crate::error::{ServiceError, ServiceResult};
-use crate::storage::{Session, Throttle, ThrottleKey};
+use crate::storage::Session;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -65,6 +66,30 @@ fn session_id(user: &User) -> String {
     format!("{}_{}", user.id, &random[..24])
 }
 
+/// The random part of a session id, after its user's id: small and `Copy`, so a verified
+/// caller can carry the session its token was issued for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionTag([u8; 24]);
+
+impl SessionTag {
+    /// The tag of `session_id`, if that id belongs to `user`.
+    pub fn of(session_id: &str, user: &UserId) -> Option<SessionTag> {
+        let rest = session_id
+            .strip_prefix(&user.to_string())?
+            .strip_prefix('_')?;
+        let bytes: [u8; 24] = rest.as_bytes().try_into().ok()?;
+        bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+            .then_some(SessionTag(bytes))
+    }
+
+    pub fn session_id(&self, user: &UserId) -> String {
+        // Only ASCII was accepted in `of`.
+        format!("{user}_{}", String::from_utf8_lossy(&self.0))
+    }
+}
+
 /// The user id a session id starts with, if it has that form.
 fn session_user(session_id: &str) -> Option<UserId> {
     let (id, rest) = session_id.split_at_checked(36)?;
@@ -91,9 +116,10 @@ fn issue_pair(
     let ttl = app.config.access_token_ttl.as_secs();
     let access_token = app
         .keys
-        .issue(
+        .issue_for_session(
             &user.id.to_string(),
             user.token_version,
+            Some(session_id),
             now.epoch(),
             ttl as i64,
         )
@@ -108,41 +134,33 @@ fn issue_pair(
 }
 
 /// Password check on a blocking thread: argon2 takes tens of milliseconds of CPU.
-async fn check_password(candidate: String, stored: Option<String>) -> ServiceResult<bool> {
+pub(crate) async fn check_password(
+    candidate: String,
+    stored: Option<String>,
+) -> ServiceResult<bool> {
     tokio::task::spawn_blocking(move || password::verify(&candidate, stored.as_deref()))
         .await
         .map_err(|e| ServiceError::Internal(format!("password check: {e}")))
 }
 
-/// Signs in. Failures are counted per email and per client address (`source`, when known);
-/// either limit reached answers 429 with the seconds to wait, before any password check.
+/// Signs in. The attempt is taken from every sign-in limit (per account from this address,
+/// per address, per account from anywhere) before the password is checked, in the same
+/// round trip as the account's lookup; a limit reached answers 429 with the seconds to wait.
 pub async fn login(
     app: &App,
     email: &str,
     password: &str,
     source: Option<&str>,
 ) -> ServiceResult<TokenPair> {
-    let now = Now::get().epoch();
-    let source_limit = async {
-        match source {
-            Some(ip) => app.store.get_throttle(ThrottleKey::LoginSource(ip)).await,
-            None => Ok(Throttle::default()),
-        }
-    };
     // A malformed email gets the same answer as a wrong password (and costs the same).
-    let Ok(email) = Email::parse(email) else {
-        let by_source = source_limit.await?;
-        refuse_if_limited(app, &Throttle::default(), &by_source, now)?;
-        check_password(password.to_string(), None).await?;
-        record_failure(app, None, source, now).await?;
-        return Err(ServiceError::BadCredentials);
-    };
-    let (by_email, by_source, user) = tokio::try_join!(
-        app.store.get_throttle(ThrottleKey::Login(&email)),
-        source_limit,
-        app.store.find_user_by_email(&email)
-    )?;
-    refuse_if_limited(app, &by_email, &by_source, now)?;
+    let email = Email::parse(email).ok();
+    let (attempt, user) =
+        tokio::try_join!(attempts::password(app, email.as_ref(), source), async {
+            match &email {
+                Some(e) => app.store.find_user_by_email(e).await,
+                None => Ok(None),
+            }
+        })?;
     let valid = check_password(
         password.to_string(),
         user.as_ref().map(|u| u.password_hash.clone()),
@@ -150,69 +168,33 @@ pub async fn login(
     .await?;
     match user {
         Some(user) if valid => {
-            // Only the email's count restarts: an address that guesses stays counted.
-            if by_email.failures > 0 {
-                app.store.clear_throttle(ThrottleKey::Login(&email)).await?;
-            }
-            start_session(app, user).await
+            let ((), pair) = tokio::try_join!(attempt.succeeded(app), start_session(app, user))?;
+            Ok(pair)
         }
         _ => {
-            record_failure(app, Some(&email), source, now).await?;
+            attempt.failed();
             Err(ServiceError::BadCredentials)
         }
     }
 }
 
-fn refuse_if_limited(
+/// Checks `candidate` against `user`'s password as a sign-in attempt: it counts against the
+/// same limits as a sign-in (accepting an invitation with an existing account, and
+/// re-authenticating before a sensitive change, are sign-ins too).
+pub async fn verify_password(
     app: &App,
-    by_email: &Throttle,
-    by_source: &Throttle,
-    now: i64,
-) -> ServiceResult<()> {
-    let wait = [
-        by_email.retry_after(app.config.login_max_failures, now),
-        by_source.retry_after(app.config.login_max_failures_per_source, now),
-    ]
-    .into_iter()
-    .flatten()
-    .max();
-    match wait {
-        Some(retry_after_secs) => Err(ServiceError::RateLimited { retry_after_secs }),
-        None => Ok(()),
-    }
-}
-
-async fn record_failure(
-    app: &App,
-    email: Option<&Email>,
+    user: &User,
+    candidate: &str,
     source: Option<&str>,
-    now: i64,
-) -> ServiceResult<()> {
-    let (email_window, source_window) = (
-        app.config.login_lockout.as_secs() as i64,
-        app.config.source_lockout.as_secs() as i64,
-    );
-    tokio::try_join!(
-        async {
-            match email {
-                Some(e) => {
-                    let key = ThrottleKey::Login(e);
-                    app.store.record_failure(key, now, email_window).await
-                }
-                None => Ok(()),
-            }
-        },
-        async {
-            match source {
-                Some(ip) => {
-                    let key = ThrottleKey::LoginSource(ip);
-                    app.store.record_failure(key, now, source_window).await
-                }
-                None => Ok(()),
-            }
-        }
-    )?;
-    Ok(())
+) -> ServiceResult<bool> {
+    let attempt = attempts::password(app, Some(&user.email), source).await?;
+    let valid = check_password(candidate.to_string(), Some(user.password_hash.clone())).await?;
+    if valid {
+        attempt.succeeded(app).await?;
+    } else {
+        attempt.failed();
+    }
+    Ok(valid)
 }
 
 pub async fn refresh(app: &App, refresh_token: &str) -> ServiceResult<TokenPair> {
@@ -302,5 +284,13 @@ mod tests {
         assert_eq!(session_user(&secret::random_token()), None);
         assert_eq!(session_user(&format!("{user}x{}", "a".repeat(24))), None);
         assert_eq!(session_user("short"), None);
+        let tag = SessionTag::of(&sid, &user).expect("a session id of its user");
+        assert_eq!(tag.session_id(&user), sid);
+        assert_eq!(SessionTag::of(&sid, &UserId::new()), None);
+        assert_eq!(SessionTag::of(&format!("{user}_short"), &user), None);
+        assert_eq!(
+            SessionTag::of(&format!("{user}_{}", "é".repeat(12)), &user),
+            None
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! table on every request, so a removed, demoted or deleted user, or a revoked session,
 //! takes effect on the next request rather than at token expiry.
 
+use super::auth::SessionTag;
 use crate::app::App;
 use crate::domain::{User, UserId};
 use crate::error::{ServiceError, ServiceResult};
@@ -11,6 +12,8 @@ use crate::error::{ServiceError, ServiceResult};
 pub struct Verified {
     pub user_id: UserId,
     token_version: u64,
+    /// The session the token was issued for, when it names one.
+    pub session: Option<SessionTag>,
 }
 
 /// Checks the token without I/O, so a request without a valid one reads nothing.
@@ -24,6 +27,10 @@ pub fn verify(app: &App, bearer: Option<&str>) -> ServiceResult<Verified> {
     Ok(Verified {
         user_id,
         token_version: claims.ver,
+        session: claims
+            .sid
+            .as_deref()
+            .and_then(|sid| SessionTag::of(sid, &user_id)),
     })
 }
 

@@ -3,9 +3,11 @@
 
 pub mod accept;
 pub mod access;
+pub mod attempts;
 pub mod auth;
 pub mod caller;
 pub mod cleanup;
+pub mod email_change;
 pub mod invitations;
 pub mod members;
 pub mod orgs;

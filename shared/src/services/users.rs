@@ -2,7 +2,7 @@
 //! owners and admins in their own org with roles admin or member, never on an owner or a
 //! platform admin.
 
-use super::access;
+use super::{access, auth, email_change};
 use crate::app::App;
 use crate::auth::password;
 use crate::clock::Now;
@@ -11,7 +11,7 @@ use crate::domain::{
 };
 use crate::error::{ServiceError, ServiceResult};
 use crate::storage::{Authority, UserChanges};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +38,58 @@ pub struct UpdateUser {
     pub password: Option<Password>,
     #[serde(default)]
     pub role: Option<String>,
+    /// Required to change one's own password or email (ASVS 2.1.6).
+    #[serde(default)]
+    pub current_password: Option<String>,
+}
+
+/// The optional body of DELETE /users/{id}: deleting one's own account needs the password.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteUser {
+    #[serde(default)]
+    pub current_password: Option<String>,
+}
+
+/// Where a request came from, for re-authentication: the client address (sign-in limits)
+/// and the session its token was issued for (kept alive by one's own password change).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin<'a> {
+    pub source: Option<&'a str>,
+    pub session: Option<&'a str>,
+}
+
+/// PATCH's answer: the user as written, and the new email that waits for confirmation.
+#[derive(Debug, Serialize)]
+pub struct Updated {
+    #[serde(flatten)]
+    pub user: User,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_email: Option<Email>,
+}
+
+/// The caller proves their current password before changing their own credentials or
+/// deleting their own account. It counts as a sign-in attempt, with the same limits.
+async fn reauthenticate(
+    app: &App,
+    caller: &User,
+    current_password: Option<&str>,
+    origin: Origin<'_>,
+) -> ServiceResult<()> {
+    let current = current_password.ok_or_else(|| {
+        ServiceError::field(
+            "current_password",
+            "is required to change your own password or email, or to delete your own account",
+        )
+    })?;
+    if current.len() > 1024 {
+        return Err(ServiceError::field("current_password", "is not correct"));
+    }
+    if auth::verify_password(app, caller, current, origin.source).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::field("current_password", "is not correct"))
+    }
 }
 
 fn member_role(raw: Option<&str>) -> ServiceResult<OrgRole> {
@@ -187,12 +239,18 @@ pub async fn update(
     caller: &User,
     target: Option<User>,
     req: UpdateUser,
-) -> ServiceResult<User> {
+    origin: Origin<'_>,
+) -> ServiceResult<Updated> {
     let (user, authority) = visible(caller, target)?;
     guard_target(caller, &user)?;
+    let own = caller.id == user.id;
+    let new_email = req.email.filter(|e| *e != user.email);
+    if own && (req.password.is_some() || new_email.is_some()) {
+        reauthenticate(app, caller, req.current_password.as_deref(), origin).await?;
+    }
     let role = match req.role.as_deref() {
         None => None,
-        Some(_) if caller.id == user.id && !caller.platform_admin => {
+        Some(_) if own && !caller.platform_admin => {
             return Err(ServiceError::Forbidden);
         }
         Some(_) if user.org_id.is_none() => {
@@ -204,26 +262,53 @@ pub async fn update(
         Some(_) if user.role == Some(OrgRole::Owner) => return Err(ServiceError::OwnerProtected),
         Some(raw) => Some(member_role(Some(raw))?),
     };
+    // One's own new email waits for the new address to confirm it; an admin's change to
+    // another user's email applies at once (seed 003: admins edit users).
+    let (email, pending_email) = match new_email {
+        Some(e) if own => (None, Some(e)),
+        other => (other, None),
+    };
     let changes = UserChanges {
         name: req.name.map(|n| n.to_string()),
-        email: req.email.filter(|e| *e != user.email),
+        email,
         password_hash: match req.password {
             Some(p) => Some(hash(p).await?),
             None => None,
         },
         role,
     };
+    let keep = if own { origin.session } else { None };
     // What was written is known: no read-back (DESIGN §8's round-trip budget).
-    app.store
-        .update_user(&user, &changes, caller, &authority)
-        .await
+    let user = if changes.is_empty() && pending_email.is_some() {
+        user
+    } else {
+        app.store
+            .update_user(&user, &changes, caller, &authority, keep)
+            .await?
+    };
+    if let Some(new_email) = &pending_email {
+        email_change::request(app, &user, new_email).await?;
+    }
+    Ok(Updated {
+        user,
+        pending_email,
+    })
 }
 
-pub async fn delete(app: &App, caller: &User, target: Option<User>) -> ServiceResult<()> {
+pub async fn delete(
+    app: &App,
+    caller: &User,
+    target: Option<User>,
+    req: DeleteUser,
+    origin: Origin<'_>,
+) -> ServiceResult<()> {
     let (user, authority) = visible(caller, target)?;
     if user.role == Some(OrgRole::Owner) {
         return Err(ServiceError::OwnerProtected);
     }
     guard_target(caller, &user)?;
+    if caller.id == user.id {
+        reauthenticate(app, caller, req.current_password.as_deref(), origin).await?;
+    }
     app.store.delete_user(&user, caller, &authority).await
 }

@@ -70,12 +70,3 @@ pub struct SessionItem {
     pub expires_at: i64,
     pub ttl: i64,
 }
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ThrottleItem {
-    pub pk: String,
-    pub sk: String,
-    pub failures: u32,
-    pub window_ends: i64,
-    pub ttl: i64,
-}

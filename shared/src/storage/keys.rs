@@ -3,12 +3,12 @@
 //! | item              | pk                     | sk        | gsi1pk / gsi1sk                     | gsi2pk / gsi2sk    |
 //! |-------------------|------------------------|-----------|-------------------------------------|--------------------|
 //! | user              | `USER#<user_id>`       | `PROFILE` | `ORG#<org_id>#MEMBERS` / `USER#<id>` (members), `PLATFORM_ADMINS` / same (platform admins without an org) | `EMAIL#<email>` / `USER` |
+//! | email change      | `USER#<user_id>`       | `EMAIL_CHANGE` |                                |                    |
 //! | email claim       | `EMAIL#<email>`        | `EMAIL`   |                                     |                    |
 //! | organization      | `ORG#<org_id>`         | `PROFILE` | `ORGS` / `<created_at>#<org_id>` (live) or `DELETING_ORGS` / same (being deleted) | |
 //! | org code claim    | `CODE#<CODE>`          | `CODE`    |                                     |                    |
 //! | session           | `SESSION#<session_id>` | `SESSION` |                                     |                    |
-//! | login throttle    | `THROTTLE#LOGIN#<email>` | `THROTTLE` |                                   |                    |
-//! | source throttle   | `THROTTLE#<LOGIN-SOURCE or ACCEPT-SOURCE>#<ip>` | `THROTTLE` |             |                    |
+//! | attempt counter   | `ATTEMPTS#<kind>#<window>#<ip or email or ip#email>` | `ATTEMPTS` |       |                    |
 //! | invitation quota  | `THROTTLE#INVITES#<org_id>#<day>` | `THROTTLE` |                         |                    |
 //! | invitation        | `ORG#<org_id>`         | `INV#<invitation_id>` | `INVEXP#<shard>` / `<expires_epoch:012>#<id>` (pending only) | |
 //! | pending claim     | `ORG#<org_id>`         | `PENDING#<email>` |                             |                    |
@@ -36,6 +36,8 @@ pub fn email_pk(email: &Email) -> String {
     format!("EMAIL#{email}")
 }
 pub const EMAIL_SK: &str = "EMAIL";
+/// A user's pending change of email address (one at a time), under the user's own pk.
+pub const EMAIL_CHANGE_SK: &str = "EMAIL_CHANGE";
 pub const EMAIL_LOOKUP_SK: &str = "USER";
 
 pub fn org_pk(id: &OrgId) -> String {
@@ -68,13 +70,12 @@ pub fn session_pk(session_id: &str) -> String {
 }
 pub const SESSION_SK: &str = "SESSION";
 
-pub fn login_throttle_pk(email: &Email) -> String {
-    format!("THROTTLE#LOGIN#{email}")
+/// One attempt counter: its kind, its fixed window's number, and what it counts (an
+/// address, an email, or an address and an email: an address never contains `#`).
+pub fn attempts_pk(kind: &str, window: i64, subject: &str) -> String {
+    format!("ATTEMPTS#{kind}#{window}#{subject}")
 }
-/// Failed attempts of one kind (`LOGIN-SOURCE`, `ACCEPT-SOURCE`) from one client address.
-pub fn source_throttle_pk(kind: &str, source: &str) -> String {
-    format!("THROTTLE#{kind}#{source}")
-}
+pub const ATTEMPTS_SK: &str = "ATTEMPTS";
 /// Invitations an organization sent on one UTC day (days since the epoch).
 pub fn invite_quota_pk(org: &OrgId, day: i64) -> String {
     format!("THROTTLE#INVITES#{org}#{day}")

@@ -1,8 +1,10 @@
 //! The single-table mapping. Only this module knows key formats; services call the
 //! operations below and get domain records or typed `ServiceError`s back.
 
+mod attempts;
 mod audit;
 pub mod cursor;
+mod email_changes;
 mod errors;
 mod invitations;
 mod items;
@@ -14,12 +16,14 @@ pub mod table;
 mod throttle;
 mod users;
 
+pub use attempts::Counter;
 pub use audit::Audit;
+pub use email_changes::EmailChange;
 pub use errors::sdk_error;
 pub use invitations::{InviteWrite, Link, Retention};
 pub use orgs::{NewOrg, OrgChanges};
 pub use sessions::Session;
-pub use throttle::{DAY_SECS, InviteQuota, Throttle, ThrottleKey};
+pub use throttle::{DAY_SECS, InviteQuota};
 pub use users::UserChanges;
 
 use crate::domain::{OrgId, OrgRole, User};

@@ -16,6 +16,16 @@ use crate::error::{ServiceError, ServiceResult};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
+impl UserChanges {
+    /// Nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.email.is_none()
+            && self.password_hash.is_none()
+            && self.role.is_none()
+    }
+}
+
 impl From<UserItem> for User {
     fn from(item: UserItem) -> Self {
         User {
@@ -167,13 +177,15 @@ impl Store {
 
     /// Applies `changes` to `user` as read (its token version must be unchanged) and returns
     /// the user as written. A new email moves the claim; a new password hash ends every
-    /// session.
+    /// session but `keep_session` (the user's own, when they change their own password),
+    /// which moves to the new token version.
     pub async fn update_user(
         &self,
         user: &User,
         changes: &UserChanges,
         actor: &User,
         authority: &Authority,
+        keep_session: Option<&str>,
     ) -> ServiceResult<User> {
         let now = crate::clock::Now::get();
         let at = now.rfc3339();
@@ -231,6 +243,19 @@ impl Store {
                 )
                 .build(),
         );
+        let kept_at = items.len();
+        if let (Some(session), Some(_)) = (keep_session, &changes.password_hash) {
+            let keep = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(Self::key(keys::session_pk(session), keys::SESSION_SK)))
+                .update_expression("SET token_version = :next")
+                .condition_expression("attribute_exists(pk) AND user_id = :uid")
+                .expression_attribute_values(":next", n(user.token_version + 1))
+                .expression_attribute_values(":uid", s(user.id.to_string()))
+                .build()?;
+            items.push(TransactWriteItem::builder().update(keep).build());
+        }
+        let kept = items.len() > kept_at;
         if let Some(email) = &changes.email {
             let claim = ClaimItem {
                 pk: keys::email_pk(email),
@@ -258,10 +283,13 @@ impl Store {
             })?);
         }
         let has_email = changes.email.is_some();
+        let claim_at = target_at + 1 + usize::from(kept);
         self.transact(items, |i| match i {
             i if i < target_at => ServiceError::Forbidden,
             i if i == target_at => ServiceError::Conflict,
-            i if has_email && i == target_at + 1 => ServiceError::EmailTaken,
+            // The session the request came from has ended meanwhile.
+            i if kept && i == target_at + 1 => ServiceError::Unauthorized,
+            i if has_email && i == claim_at => ServiceError::EmailTaken,
             _ => ServiceError::Conflict,
         })
         .await?;
@@ -283,7 +311,11 @@ impl Store {
         Ok(written)
     }
 
-    fn release_email(&self, email: &Email, owner: &UserId) -> ServiceResult<TransactWriteItem> {
+    pub(super) fn release_email(
+        &self,
+        email: &Email,
+        owner: &UserId,
+    ) -> ServiceResult<TransactWriteItem> {
         let delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&self.table)
             .set_key(Some(Self::key(keys::email_pk(email), keys::EMAIL_SK)))

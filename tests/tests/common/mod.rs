@@ -348,6 +348,19 @@ impl TestApp {
         }
     }
 
+    /// Whether `email` with `password` is refused (401).
+    pub async fn login_fails(&self, email: &str, password: &str) -> bool {
+        let r = self
+            .call(
+                "POST",
+                "/auth/login",
+                None,
+                Some(json!({"email": email, "password": password})),
+            )
+            .await;
+        r.status == 401
+    }
+
     pub async fn platform_admin(&self) -> Actor {
         let email = unique_email("root");
         self.create_user(&email, None, true).await;
