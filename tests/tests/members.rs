@@ -940,3 +940,229 @@ async fn the_audit_log_lists_newest_first_for_managers_only() {
     );
     let _ = other;
 }
+
+#[tokio::test]
+async fn a_platform_admin_gives_an_ownerless_organization_its_first_owner() {
+    let t = TestApp::spawn().await;
+    let root = t.platform_admin().await;
+    let r = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&root.token),
+            Some(json!({"name": "Ownerless", "code": common::unique_code()})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["owner_id"].clone()),
+        (201, serde_json::Value::Null)
+    );
+    let org = OrgId::parse(r.body["id"].as_str().unwrap()).unwrap();
+    let first = t.member_of(org, OrgRole::Member).await;
+    let admin = t.member_of(org, OrgRole::Admin).await;
+    let uri = format!("/orgs/{org}/transfer-ownership");
+
+    let r = t
+        .call(
+            "POST",
+            &uri,
+            Some(&admin.token),
+            Some(json!({"user_id": first.user.id})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
+    assert!(owners(&t, org).await.is_empty());
+
+    let r = t
+        .call(
+            "POST",
+            &uri,
+            Some(&root.token),
+            Some(json!({"user_id": first.user.id})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["owner_id"], first.user.id.to_string());
+    assert_eq!(owners(&t, org).await, vec![first.user.id]);
+    let stored = t.app.store.get_org(&org).await.unwrap().unwrap();
+    assert_eq!(stored.owner_id, Some(first.user.id));
+    let audit = t.app.store.list_audit(&org, 100, None).await.unwrap();
+    let entry = audit
+        .items
+        .iter()
+        .find(|e| e.action == "org.ownership_transferred")
+        .expect("audit entry");
+    assert_eq!(entry.before, Some(json!({"owner_id": null})));
+    // The admin's role is untouched: there was no previous owner to demote.
+    let me = t.call("GET", "/me", Some(&admin.token), None).await;
+    assert_eq!(me.body["role"], "admin");
+
+    // From then on, ownership moves as usual; the new owner can hand it on.
+    let r = t
+        .call(
+            "POST",
+            &uri,
+            Some(&first.token),
+            Some(json!({"user_id": admin.user.id})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(owners(&t, org).await, vec![admin.user.id]);
+    let me = t.call("GET", "/me", Some(&first.token), None).await;
+    assert_eq!(me.body["role"], "admin");
+}
+
+/// A platform admin who belongs to the organization can take its ownership: the caller's
+/// check and the target's update are one item, written once.
+#[tokio::test]
+async fn a_platform_admin_member_takes_ownership_themself() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let email = unique_email("root-member");
+    t.create_user(&email, Some((org, OrgRole::Member)), true)
+        .await;
+    let root = t.login(&email).await;
+    let r = t
+        .call(
+            "POST",
+            &format!("/orgs/{org}/transfer-ownership"),
+            Some(&root.token),
+            Some(json!({"user_id": root.user.id})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(owners(&t, org).await, vec![root.user.id]);
+    let me = t.call("GET", "/me", Some(&owner.token), None).await;
+    assert_eq!(me.body["role"], "admin");
+}
+
+/// The member list's entries, page by page, following the cursors.
+async fn member_pages(t: &TestApp, uri: &str, token: &str) -> Vec<Vec<serde_json::Value>> {
+    t.pages(uri, token)
+        .await
+        .iter()
+        .map(|p| p.body["items"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+fn sizes(pages: &[Vec<serde_json::Value>]) -> Vec<usize> {
+    pages.iter().map(Vec::len).collect()
+}
+
+#[tokio::test]
+async fn the_member_list_with_pending_invitations_fills_every_page() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    t.member_of(org, OrgRole::Admin).await;
+    let invited = unique_email("pending");
+    let r = t.invite(&owner, org, &[&invited], "member").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let base = format!("/orgs/{org}/members?include_pending=true");
+
+    // 2 members + 1 pending: one page of 3, no cursor.
+    let r = t
+        .call("GET", &format!("{base}&limit=50"), Some(&owner.token), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let items = r.body["items"].as_array().unwrap();
+    let status: Vec<&str> = items
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(status, ["active", "active", "pending"]);
+    assert_eq!(r.body["next_cursor"], serde_json::Value::Null);
+    let all = member_pages(&t, &format!("{base}&limit=3"), &owner.token).await;
+    assert_eq!(sizes(&all), [3]);
+    // The members fill a page exactly: the cursor leads to the pending one.
+    let all = member_pages(&t, &format!("{base}&limit=2"), &owner.token).await;
+    assert_eq!(sizes(&all), [2, 1]);
+    assert_eq!(all[1][0]["email"], invited);
+    let all = member_pages(&t, &format!("{base}&limit=1"), &owner.token).await;
+    assert_eq!(sizes(&all), [1, 1, 1]);
+
+    // A cursor inside the pending part: 2 members + 3 pending by 3 is [m m p] [p p].
+    let more = [unique_email("p2"), unique_email("p3")];
+    let more: Vec<&str> = more.iter().map(String::as_str).collect();
+    t.invite(&owner, org, &more, "admin").await;
+    let all = member_pages(&t, &format!("{base}&limit=3"), &owner.token).await;
+    assert_eq!(sizes(&all), [3, 2]);
+    let emails: std::collections::HashSet<&str> = all
+        .iter()
+        .flatten()
+        .filter(|e| e["status"] == "pending")
+        .map(|e| e["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails.len(), 3, "each pending invitation once: {all:?}");
+    let all = member_pages(&t, &format!("{base}&limit=4"), &owner.token).await;
+    assert_eq!(sizes(&all), [4, 1]);
+    let all = member_pages(&t, &format!("{base}&limit=5"), &owner.token).await;
+    assert_eq!(sizes(&all), [5]);
+
+    // A role filter applies to both parts, and still fills the page.
+    let all = member_pages(&t, &format!("{base}&role=admin&limit=50"), &owner.token).await;
+    assert_eq!(sizes(&all), [3], "1 admin and 2 admin invitations: {all:?}");
+    let all = member_pages(&t, &format!("{base}&role=admin&limit=1"), &owner.token).await;
+    assert_eq!(sizes(&all), [1, 1, 1]);
+    let all = member_pages(&t, &format!("{base}&role=member&limit=1"), &owner.token).await;
+    assert_eq!(
+        sizes(&all),
+        [1],
+        "no member role, one member invitation: {all:?}"
+    );
+}
+
+/// Pages of `uri` (which has a query string) at `limit`: their sizes, and that the last has
+/// no cursor (`pages` follows cursors until there is none).
+async fn page_sizes(t: &TestApp, uri: &str, limit: usize, token: &str) -> Vec<usize> {
+    let pages = t.pages(&format!("{uri}&limit={limit}"), token).await;
+    pages
+        .iter()
+        .map(|p| p.body["items"].as_array().map(Vec::len).unwrap_or(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_list_has_a_cursor_only_when_more_remain() {
+    let t = TestApp::spawn().await;
+    let root = t.platform_admin().await;
+    let (org, owner) = t.org_with_owner().await;
+    t.member_of(org, OrgRole::Member).await;
+    t.create_user(&unique_email("root2"), None, true).await;
+    t.org_with_owner().await;
+    let emails = [unique_email("i1"), unique_email("i2")];
+    let emails: Vec<&str> = emails.iter().map(String::as_str).collect();
+    t.invite(&owner, org, &emails, "member").await;
+    // (list, caller, how many it holds)
+    let audit = t.app.store.list_audit(&org, 100, None).await.unwrap();
+    let lists = [
+        (format!("/orgs/{org}/members?role=member"), &owner, 1),
+        (
+            format!("/orgs/{org}/members?include_pending=false"),
+            &owner,
+            2,
+        ),
+        (format!("/orgs/{org}/invitations?status=pending"), &owner, 2),
+        (format!("/orgs/{org}/invitations?x=1"), &owner, 2),
+        (format!("/orgs/{org}/audit?x=1"), &owner, audit.items.len()),
+        ("/orgs?x=1".to_string(), &root, 2),
+        (format!("/users?org_id={org}"), &root, 2),
+        ("/users?platform_admins=true".to_string(), &root, 2),
+    ];
+    let mut wrong = Vec::new();
+    for (uri, who, total) in lists {
+        assert!(total >= 1, "{uri}");
+        let mut expected = vec![(total, vec![total]), (total + 1, vec![total])];
+        if total > 1 {
+            expected.push((total - 1, vec![total - 1, 1]));
+        }
+        for (limit, sizes) in expected {
+            let got = page_sizes(&t, &uri, limit, &who.token).await;
+            if got != sizes {
+                wrong.push(format!(
+                    "{uri} limit={limit}: pages {got:?}, expected {sizes:?}"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -22,3 +22,13 @@ pub fn manager(caller: &User, org: &OrgId) -> ServiceResult<Authority> {
         Some(_) => Err(ServiceError::Forbidden),
     }
 }
+
+/// An organization's owners and admins never act on a platform admin (DESIGN §10): only a
+/// platform admin, or that platform admin themself, changes or removes one. The same rule
+/// is a condition of the write (`storage::Condition::on_user`).
+pub fn may_act_on(caller: &User, target: &User) -> ServiceResult<()> {
+    if target.platform_admin && !caller.platform_admin && caller.id != target.id {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(())
+}

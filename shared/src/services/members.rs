@@ -4,11 +4,9 @@
 use super::access::{self, OWNER};
 use crate::app::App;
 use crate::clock::Now;
-use crate::domain::{
-    Invitation, InvitationStatus, OrgId, OrgRole, Organization, Page, User, UserId,
-};
+use crate::domain::{Invitation, OrgId, OrgRole, Organization, Page, User, UserId};
 use crate::error::{FieldError, ServiceError, ServiceResult};
-use crate::storage::Authority;
+use crate::storage::{Authority, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -89,13 +87,16 @@ pub fn list_query(
     })
 }
 
-/// One page of either list, as read.
-pub enum ListPage {
-    Members(Page<User>),
-    Pending(Page<Invitation>),
+/// What one page of the member list read: members (unless the cursor is past them), and
+/// pending invitations from where the cursor points (when asked).
+pub struct ListPage {
+    members: Option<Page<User>>,
+    pending: Option<Page<Invitation>>,
 }
 
-/// Reads the page a query asks for (in the caller's round trip).
+/// Reads the page a query asks for (in the caller's round trip). While members remain, the
+/// first page of pending invitations is read beside them, so the page where the members
+/// run out is filled with invitations without a second round trip.
 pub async fn read_list(
     app: &App,
     org: &OrgId,
@@ -103,21 +104,43 @@ pub async fn read_list(
     limit: i32,
 ) -> ServiceResult<ListPage> {
     let inner = q.inner.as_deref();
-    if !q.pending_phase {
-        return Ok(ListPage::Members(
-            app.store.list_members(org, q.role, limit, inner).await?,
-        ));
-    }
-    let pending = Some(InvitationStatus::Pending);
     let now = Now::get().epoch();
-    Ok(ListPage::Pending(
+    let pending = |cursor| {
         app.store
-            .list_invitations(org, pending, limit, inner, now)
-            .await?,
-    ))
+            .list_pending_invitations(org, q.role, limit, cursor, now)
+    };
+    if q.pending_phase {
+        return Ok(ListPage {
+            members: None,
+            pending: Some(pending(inner).await?),
+        });
+    }
+    let members = app.store.list_members(org, q.role, limit, inner);
+    if !q.include_pending {
+        return Ok(ListPage {
+            members: Some(members.await?),
+            pending: None,
+        });
+    }
+    let (members, pending) = tokio::try_join!(members, pending(None))?;
+    Ok(ListPage {
+        members: Some(members),
+        pending: Some(pending),
+    })
 }
 
-/// The page that was read, once the caller may see it (query errors come after theirs).
+fn pending_entry(i: Invitation) -> MemberEntry {
+    MemberEntry::Pending {
+        invitation_id: i.id.to_string(),
+        email: i.email.to_string(),
+        role: i.role,
+        expires_at: i.expires_at,
+        status: "pending",
+    }
+}
+
+/// The page that was read, once the caller may see it (query errors come after theirs):
+/// min(limit, what remains) entries, members first, and a cursor only when more remain.
 pub fn list(
     caller: &User,
     org: Option<Organization>,
@@ -127,36 +150,39 @@ pub fn list(
 ) -> ServiceResult<Page<MemberEntry>> {
     let org = org_or_404(org)?;
     access::manager(caller, &org.id)?;
-    limit?;
-    let q = q?;
-    match page.ok_or(ServiceError::NotFound)?? {
-        ListPage::Members(page) => {
-            let next = match page.next_cursor {
-                Some(c) => Some(format!("m.{c}")),
-                None if q.include_pending => Some("i.".to_string()),
-                None => None,
-            };
-            Ok(Page {
-                items: page.items.into_iter().map(entry).collect(),
-                next_cursor: next,
-            })
+    let limit = limit?;
+    q?;
+    let ListPage { members, pending } = page.ok_or(ServiceError::NotFound)??;
+    let mut items = Vec::new();
+    if let Some(members) = members {
+        items.extend(members.items.into_iter().map(entry));
+        if let Some(c) = members.next_cursor {
+            return Ok(Page {
+                items,
+                next_cursor: Some(format!("m.{c}")),
+            });
         }
-        ListPage::Pending(page) => Ok(Page {
-            items: page
-                .items
-                .into_iter()
-                .filter(|i| q.role.is_none_or(|r| r == i.role))
-                .map(|i| MemberEntry::Pending {
-                    invitation_id: i.id.to_string(),
-                    email: i.email.to_string(),
-                    role: i.role,
-                    expires_at: i.expires_at,
-                    status: "pending",
-                })
-                .collect(),
-            next_cursor: page.next_cursor.map(|c| format!("i.{c}")),
-        }),
     }
+    let Some(pending) = pending else {
+        return Ok(Page {
+            items,
+            next_cursor: None,
+        });
+    };
+    let room = usize::try_from(limit)
+        .unwrap_or(0)
+        .saturating_sub(items.len());
+    let read = pending.items.len();
+    let taken: Vec<Invitation> = pending.items.into_iter().take(room).collect();
+    let next_cursor = if taken.len() < read {
+        // More were read than fit: continue after the last one shown (or at the start).
+        let after = taken.last().map(Store::invitation_cursor);
+        Some(format!("i.{}", after.flatten().unwrap_or_default()))
+    } else {
+        pending.next_cursor.map(|c| format!("i.{c}"))
+    };
+    items.extend(taken.into_iter().map(pending_entry));
+    Ok(Page { items, next_cursor })
 }
 
 /// The user a path's `user_id` names, read in the caller's round trip (see
@@ -218,6 +244,7 @@ pub async fn change_role(
     let authority = access::manager(caller, &org.id)?;
     let role = member_role(&req.role)?;
     let mut target = member_in(&org, target)?;
+    access::may_act_on(caller, &target)?;
     if target.role == Some(OrgRole::Owner) {
         return Err(ServiceError::OwnerProtected);
     }
@@ -298,6 +325,11 @@ fn bulk_targets(
     users: Vec<User>,
 ) -> ServiceResult<Vec<User>> {
     let ids = bulk_ids(raw_ids)?;
+    // Acting on a platform admin is refused outright, as for one member; one outside this
+    // organization is just not a member here.
+    for u in users.iter().filter(|u| u.org_id == Some(org.id)) {
+        access::may_act_on(caller, u)?;
+    }
     let mut blockers = Vec::new();
     for id in &ids {
         match users.iter().find(|u| u.id == *id) {
@@ -369,6 +401,7 @@ pub async fn remove(
         access::manager(caller, &org.id)?
     };
     let target = member_in(&org, target)?;
+    access::may_act_on(caller, &target)?;
     if target.role == Some(OrgRole::Owner) {
         return Err(ServiceError::OwnerProtected);
     }
@@ -407,8 +440,9 @@ pub struct TransferRequest {
     pub user_id: String,
 }
 
-/// The owner (or a platform admin) hands ownership to another member; the old owner
-/// becomes an admin.
+/// The owner (or a platform admin) hands ownership to another member; the old owner (if
+/// any: an organization created without one gets its first owner this way) becomes an
+/// admin.
 pub async fn transfer(
     app: &App,
     caller: &User,
@@ -433,14 +467,19 @@ pub async fn transfer(
     let target = target
         .filter(|u| u.org_id == Some(org.id))
         .ok_or_else(|| ServiceError::field("user_id", "must be a member of this organization"))?;
+    access::may_act_on(caller, &target)?;
     // The owner's own item is only written, on the condition that it is still the owner.
-    let owner = org.owner_id.ok_or(ServiceError::Conflict)?;
-    if target.id == owner {
+    // An organization without one gets its first owner from a platform admin.
+    let owner = org.owner_id;
+    if owner == Some(target.id) {
         return Err(ServiceError::field("user_id", "is already the owner"));
+    }
+    if owner.is_none() && !caller.platform_admin {
+        return Err(ServiceError::Forbidden);
     }
     let now = Now::get();
     app.store
-        .transfer_ownership(&org.id, caller, &authority, &owner, &target, now)
+        .transfer_ownership(&org.id, caller, &authority, owner.as_ref(), &target, now)
         .await?;
     Ok(Organization {
         owner_id: Some(target.id),

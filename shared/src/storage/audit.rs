@@ -73,22 +73,18 @@ impl Store {
         let start = cursor_raw
             .map(|c| cursor::decode(c, &[keys::PK, keys::SK], (keys::PK, &pk), None))
             .transpose()?;
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", s(&pk))
-            .scan_index_forward(false)
-            .limit(limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(super::sdk_error)?;
+            .scan_index_forward(false);
+        let (items, next_cursor) = self
+            .query_page(query, &[keys::PK, keys::SK], limit, start)
+            .await?;
         let parse = |v: Option<String>| v.and_then(|t| serde_json::from_str(&t).ok());
-        let items = out
-            .items
-            .unwrap_or_default()
+        let items = items
             .into_iter()
             .map(|i| {
                 serde_dynamo::from_item::<_, AuditItem>(i).map(|a| AuditEntry {
@@ -103,7 +99,6 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor::encode);
         Ok(Page { items, next_cursor })
     }
 }

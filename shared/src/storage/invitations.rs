@@ -513,8 +513,8 @@ impl Store {
     }
 
     /// An organization's invitations, oldest first, optionally by effective status. With a
-    /// filter, DynamoDB applies `Limit` before filtering, so this reads on (at most 10 pages)
-    /// until the page is full, and the cursor points after the last item returned.
+    /// filter, DynamoDB applies `Limit` before filtering, so this reads on until the page is
+    /// full (`Store::query_page`), and the cursor points after the last item returned.
     pub async fn list_invitations(
         &self,
         org: &OrgId,
@@ -523,8 +523,41 @@ impl Store {
         cursor_raw: Option<&str>,
         now: i64,
     ) -> ServiceResult<Page<Invitation>> {
+        self.invitations_page(org, status, None, limit, cursor_raw, now)
+            .await
+    }
+
+    /// An organization's pending invitations (optionally of one role), oldest first: the
+    /// member list's second part.
+    pub async fn list_pending_invitations(
+        &self,
+        org: &OrgId,
+        role: Option<OrgRole>,
+        limit: i32,
+        cursor_raw: Option<&str>,
+        now: i64,
+    ) -> ServiceResult<Page<Invitation>> {
+        let pending = Some(InvitationStatus::Pending);
+        self.invitations_page(org, pending, role, limit, cursor_raw, now)
+            .await
+    }
+
+    /// The cursor of an invitation list that continues after `inv`.
+    pub fn invitation_cursor(inv: &Invitation) -> Option<String> {
+        cursor::encode(&Self::invitation_key(&inv.org_id, &inv.id))
+    }
+
+    async fn invitations_page(
+        &self,
+        org: &OrgId,
+        status: Option<InvitationStatus>,
+        role: Option<OrgRole>,
+        limit: i32,
+        cursor_raw: Option<&str>,
+        now: i64,
+    ) -> ServiceResult<Page<Invitation>> {
         let pk = keys::org_pk(org);
-        let mut start = cursor_raw
+        let start = cursor_raw
             .map(|c| {
                 cursor::decode(
                     c,
@@ -534,60 +567,50 @@ impl Store {
                 )
             })
             .transpose()?;
-        let mut items: Vec<Invitation> = Vec::new();
-        for _ in 0..10 {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(&pk))
-                .expression_attribute_values(":prefix", s(keys::INVITATION_PREFIX))
-                .limit(limit)
-                .set_exclusive_start_key(start.take());
-            if let Some(status) = status {
-                let filter = match status {
-                    InvitationStatus::Pending => "#status = :pending AND expires_epoch > :now",
-                    InvitationStatus::Expired => {
-                        "#status = :expired OR (#status = :pending AND expires_epoch <= :now)"
-                    }
-                    _ => "#status = :wanted",
-                };
-                query = query
-                    .filter_expression(filter)
-                    .expression_attribute_names("#status", "status");
-                query = match status {
-                    InvitationStatus::Pending => query
-                        .expression_attribute_values(":pending", s("pending"))
-                        .expression_attribute_values(":now", n(now)),
-                    InvitationStatus::Expired => query
-                        .expression_attribute_values(":pending", s("pending"))
-                        .expression_attribute_values(":expired", s("expired"))
-                        .expression_attribute_values(":now", n(now)),
-                    other => query.expression_attribute_values(":wanted", s(other.as_str())),
-                };
-            }
-            let out = query.send().await.map_err(super::sdk_error)?;
-            for item in out.items.unwrap_or_default() {
-                items.push(serde_dynamo::from_item::<_, InvitationItem>(item)?.into_record(now));
-            }
-            start = out.last_evaluated_key;
-            if items.len() >= limit as usize || start.is_none() {
-                break;
-            }
-        }
-        let next_cursor =
-            if items.len() > limit as usize || (items.len() == limit as usize && start.is_some()) {
-                items.truncate(limit as usize);
-                items.last().and_then(|last| {
-                    cursor::encode(&Self::key(
-                        keys::org_pk(&last.org_id),
-                        &keys::invitation_sk(&last.id),
-                    ))
-                })
-            } else {
-                start.as_ref().and_then(cursor::encode)
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s(keys::INVITATION_PREFIX));
+        let mut filters = Vec::new();
+        if let Some(status) = status {
+            filters.push(match status {
+                InvitationStatus::Pending => "#status = :pending AND expires_epoch > :now",
+                InvitationStatus::Expired => {
+                    "(#status = :expired OR (#status = :pending AND expires_epoch <= :now))"
+                }
+                _ => "#status = :wanted",
+            });
+            query = query.expression_attribute_names("#status", "status");
+            query = match status {
+                InvitationStatus::Pending => query
+                    .expression_attribute_values(":pending", s("pending"))
+                    .expression_attribute_values(":now", n(now)),
+                InvitationStatus::Expired => query
+                    .expression_attribute_values(":pending", s("pending"))
+                    .expression_attribute_values(":expired", s("expired"))
+                    .expression_attribute_values(":now", n(now)),
+                other => query.expression_attribute_values(":wanted", s(other.as_str())),
             };
+        }
+        if let Some(role) = role {
+            filters.push("#role = :role");
+            query = query
+                .expression_attribute_names("#role", "role")
+                .expression_attribute_values(":role", s(role.as_str()));
+        }
+        if !filters.is_empty() {
+            query = query.filter_expression(filters.join(" AND "));
+        }
+        let (items, next_cursor) = self
+            .query_page(query, &[keys::PK, keys::SK], limit, start)
+            .await?;
+        let items = items
+            .into_iter()
+            .map(|i| Ok(serde_dynamo::from_item::<_, InvitationItem>(i)?.into_record(now)))
+            .collect::<ServiceResult<Vec<_>>>()?;
         Ok(Page { items, next_cursor })
     }
 

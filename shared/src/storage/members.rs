@@ -3,7 +3,7 @@
 
 use super::audit::Audit;
 use super::items::UserItem;
-use super::{Authority, Store, cursor, keys, s};
+use super::{Authority, Condition, Store, cursor, keys, s};
 use crate::clock::Now;
 use crate::domain::{OrgId, OrgRole, Page, User, UserId};
 use crate::error::{ServiceError, ServiceResult};
@@ -23,7 +23,7 @@ impl Store {
         limit: i32,
         cursor_raw: Option<&str>,
     ) -> ServiceResult<Page<User>> {
-        let mut start = cursor_raw
+        let start = cursor_raw
             .map(|c| {
                 cursor::decode(
                     c,
@@ -33,51 +33,24 @@ impl Store {
                 )
             })
             .transpose()?;
-        let mut items: Vec<User> = Vec::new();
-        let mut last_included = None;
-        for _ in 0..10 {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(keys::GSI1)
-                .key_condition_expression("gsi1pk = :pk")
-                .expression_attribute_values(":pk", s(partition))
-                .limit(limit)
-                .set_exclusive_start_key(start.take());
-            if let Some(role) = role {
-                query = query
-                    .filter_expression("#role = :role")
-                    .expression_attribute_names("#role", "role")
-                    .expression_attribute_values(":role", s(role.as_str()));
-            }
-            let out = query.send().await.map_err(super::sdk_error)?;
-            for item in out.items.unwrap_or_default() {
-                let user: UserItem = serde_dynamo::from_item(item)?;
-                if items.len() < limit as usize {
-                    last_included =
-                        Some((user.pk.clone(), user.gsi1sk.clone().unwrap_or_default()));
-                    items.push(user.into());
-                } else {
-                    let (pk, sk) = last_included.clone().unwrap_or_default();
-                    let key = std::collections::HashMap::from([
-                        (keys::PK.to_string(), s(pk)),
-                        (keys::SK.to_string(), s(keys::PROFILE)),
-                        (keys::GSI1PK.to_string(), s(partition)),
-                        (keys::GSI1SK.to_string(), s(sk)),
-                    ]);
-                    return Ok(Page {
-                        items,
-                        next_cursor: cursor::encode(&key),
-                    });
-                }
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() || items.len() >= limit as usize {
-                break;
-            }
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(partition));
+        if let Some(role) = role {
+            query = query
+                .filter_expression("#role = :role")
+                .expression_attribute_names("#role", "role")
+                .expression_attribute_values(":role", s(role.as_str()));
         }
-        let next_cursor = start.as_ref().and_then(cursor::encode);
+        let (items, next_cursor) = self.query_page(query, &LIST_ATTRS, limit, start).await?;
+        let items = items
+            .into_iter()
+            .map(|i| Ok(serde_dynamo::from_item::<_, UserItem>(i)?.into()))
+            .collect::<ServiceResult<Vec<User>>>()?;
         Ok(Page { items, next_cursor })
     }
 
@@ -118,61 +91,63 @@ impl Store {
             .collect()
     }
 
-    /// Sets `user`'s role, provided they are still a non-owner member of `org` with `from`.
+    /// Sets `user`'s role, provided they are still a member of `org` with `from` (and meet
+    /// `guard`, see `Condition::on_user`).
     fn role_update(
         &self,
         org: &OrgId,
         user: &UserId,
-        from: OrgRole,
-        to: OrgRole,
+        (from, to): (OrgRole, OrgRole),
         now: &str,
+        guard: Option<Condition>,
     ) -> ServiceResult<TransactWriteItem> {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(Self::key(keys::user_pk(user), keys::PROFILE)))
             .update_expression("SET #role = :to, updated_at = :now")
-            .condition_expression("org_id = :org AND #role = :from")
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":to", s(to.as_str()))
             .expression_attribute_values(":from", s(from.as_str()))
             .expression_attribute_values(":org", s(org.to_string()))
-            .expression_attribute_values(":now", s(now))
-            .build()?;
-        Ok(TransactWriteItem::builder().update(update).build())
+            .expression_attribute_values(":now", s(now));
+        let update = Condition::and_update(guard, "org_id = :org AND #role = :from", update);
+        Ok(TransactWriteItem::builder().update(update.build()?).build())
     }
 
-    /// Detaches `user` from `org`, provided they are still a member with `role`.
+    /// Detaches `user` from `org`, provided they are still a member with `role` (and meet
+    /// `guard`).
     fn detach_update(
         &self,
         org: &OrgId,
         user: &User,
         role: OrgRole,
+        guard: Option<Condition>,
     ) -> ServiceResult<TransactWriteItem> {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(Self::key(keys::user_pk(&user.id), keys::PROFILE)))
             .update_expression("REMOVE org_id, #role, joined_at, gsi1pk, gsi1sk")
-            .condition_expression("org_id = :org AND #role = :role")
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":org", s(org.to_string()))
-            .expression_attribute_values(":role", s(role.as_str()))
-            .build()?;
-        Ok(TransactWriteItem::builder().update(update).build())
+            .expression_attribute_values(":role", s(role.as_str()));
+        let update = Condition::and_update(guard, "org_id = :org AND #role = :role", update);
+        Ok(TransactWriteItem::builder().update(update.build()?).build())
     }
 
-    /// The caller's authority check, or none when the caller is among the targets (leaving,
-    /// or changing their own role): one transaction may not touch an item twice, and the
-    /// target's own update already re-checks its membership and role.
+    /// The caller's authority check, unless the caller is among the targets: then their own
+    /// item's write carries it (`Condition::on_user`), as one transaction may not touch an
+    /// item twice. Returns the items and, when the caller is a target, its position among
+    /// `targets`.
     fn caller_check_unless_target(
         &self,
         caller: &User,
         authority: &Authority,
         targets: &[User],
-    ) -> ServiceResult<Vec<TransactWriteItem>> {
-        if targets.iter().any(|t| t.id == caller.id) {
-            return Ok(Vec::new());
+    ) -> ServiceResult<(Vec<TransactWriteItem>, Option<usize>)> {
+        match targets.iter().position(|t| t.id == caller.id) {
+            Some(at) => Ok((Vec::new(), Some(at))),
+            None => Ok((vec![self.authority_check(caller, authority)?], None)),
         }
-        Ok(vec![self.authority_check(caller, authority)?])
     }
 
     /// Sets every listed member's role, all or nothing. Up to 97 fit one transaction with the
@@ -190,15 +165,16 @@ impl Store {
         let per_tx = MAX_TX_ITEMS - 3;
         let mut done: Vec<&[User]> = Vec::new();
         for chunk in members.chunks(per_tx) {
-            let mut items = self.caller_check_unless_target(caller, authority, chunk)?;
+            let (mut items, caller_at) =
+                self.caller_check_unless_target(caller, authority, chunk)?;
             let offset = items.len();
             for m in chunk {
                 items.push(self.role_update(
                     org,
                     &m.id,
-                    m.role.unwrap_or(OrgRole::Member),
-                    to,
+                    (m.role.unwrap_or(OrgRole::Member), to),
                     &now.rfc3339(),
+                    Condition::on_user(caller, authority, &m.id),
                 )?);
             }
             items.push(self.member_count_change(org, 0)?);
@@ -224,8 +200,9 @@ impl Store {
                 })?,
             );
             let count = chunk.len();
+            let caller_at = caller_at.map(|i| offset + i);
             let outcome = self
-                .transact(items, |i| match i.checked_sub(offset) {
+                .transact_as(items, caller, caller_at, |i| match i.checked_sub(offset) {
                     None => ServiceError::Forbidden,
                     Some(i) if i < count => ServiceError::Conflict,
                     _ => ServiceError::NotFound,
@@ -245,7 +222,7 @@ impl Store {
     async fn undo_roles(&self, org: &OrgId, members: &[User], applied: OrgRole, now: &str) {
         for m in members {
             let Some(previous) = m.role else { continue };
-            let item = self.role_update(org, &m.id, applied, previous, now);
+            let item = self.role_update(org, &m.id, (applied, previous), now, None);
             if let Ok(item) = item
                 && let Err(e) = self.transact(vec![item], |_| ServiceError::Conflict).await
             {
@@ -266,10 +243,16 @@ impl Store {
         let per_tx = MAX_TX_ITEMS - 3;
         let mut done: Vec<&[User]> = Vec::new();
         for chunk in members.chunks(per_tx) {
-            let mut items = self.caller_check_unless_target(caller, authority, chunk)?;
+            let (mut items, caller_at) =
+                self.caller_check_unless_target(caller, authority, chunk)?;
             let offset = items.len();
             for m in chunk {
-                items.push(self.detach_update(org, m, m.role.unwrap_or(OrgRole::Member))?);
+                items.push(self.detach_update(
+                    org,
+                    m,
+                    m.role.unwrap_or(OrgRole::Member),
+                    Condition::on_user(caller, authority, &m.id),
+                )?);
             }
             items.push(self.member_count_change(org, -(chunk.len() as i64))?);
             items.push(self.audit_put(Audit {
@@ -283,8 +266,9 @@ impl Store {
                 epoch: now.epoch(),
             })?);
             let count = chunk.len();
+            let caller_at = caller_at.map(|i| offset + i);
             let outcome = self
-                .transact(items, |i| match i.checked_sub(offset) {
+                .transact_as(items, caller, caller_at, |i| match i.checked_sub(offset) {
                     None => ServiceError::Forbidden,
                     Some(i) if i < count => ServiceError::Conflict,
                     _ => ServiceError::NotFound,
@@ -330,14 +314,15 @@ impl Store {
         self.transact(items, |_| ServiceError::Conflict).await
     }
 
-    /// Makes `target` the owner and `owner` an admin, and points the org at the new owner,
-    /// atomically; each step is conditional on the state it replaces.
+    /// Makes `target` the owner and `owner` (if the organization has one) an admin, and
+    /// points the org at the new owner, atomically; each step is conditional on the state it
+    /// replaces. Without an owner, `target` becomes the first one.
     pub async fn transfer_ownership(
         &self,
         org: &OrgId,
         caller: &User,
         authority: &Authority,
-        owner: &UserId,
+        owner: Option<&UserId>,
         target: &User,
         now: Now,
     ) -> ServiceResult<()> {
@@ -347,36 +332,69 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(Self::key(keys::org_pk(org), keys::PROFILE)))
             .update_expression("SET owner_id = :new, updated_at = :now")
-            .condition_expression("owner_id = :old AND attribute_not_exists(deleted_at)")
             .expression_attribute_values(":new", s(target.id.to_string()))
-            .expression_attribute_values(":old", s(owner.to_string()))
-            .expression_attribute_values(":now", s(&at))
-            .build()?;
-        // When the caller is the owner, the owner's own update (role = owner) re-checks them:
-        // one transaction may not touch an item twice.
+            .expression_attribute_values(":now", s(&at));
+        let org_update = match owner {
+            Some(owner) => org_update
+                .condition_expression("owner_id = :old AND attribute_not_exists(deleted_at)")
+                .expression_attribute_values(":old", s(owner.to_string())),
+            None => org_update.condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(owner_id) AND attribute_not_exists(deleted_at)",
+            ),
+        };
+        // The caller's authority rides on their own item when they are the owner (or the
+        // target): one transaction may not touch an item twice.
         let mut items = Vec::new();
-        if caller.id != *owner {
+        if owner != Some(&caller.id) && target.id != caller.id {
             items.push(self.authority_check(caller, authority)?);
         }
         let offset = items.len();
-        items.push(self.role_update(org, owner, OrgRole::Owner, OrgRole::Admin, &at)?);
-        items.push(self.role_update(org, &target.id, target_role, OrgRole::Owner, &at)?);
-        items.push(TransactWriteItem::builder().update(org_update).build());
+        let mut caller_at = None;
+        if let Some(owner) = owner {
+            if *owner == caller.id {
+                caller_at = Some(items.len());
+            }
+            items.push(self.role_update(
+                org,
+                owner,
+                (OrgRole::Owner, OrgRole::Admin),
+                &at,
+                Condition::on_user(caller, authority, owner),
+            )?);
+        }
+        if target.id == caller.id {
+            caller_at = Some(items.len());
+        }
+        items.push(self.role_update(
+            org,
+            &target.id,
+            (target_role, OrgRole::Owner),
+            &at,
+            Condition::on_user(caller, authority, &target.id),
+        )?);
+        items.push(
+            TransactWriteItem::builder()
+                .update(org_update.build()?)
+                .build(),
+        );
         items.push(self.audit_put(Audit {
             org: *org,
             actor: Some(caller.id),
             action: "org.ownership_transferred",
             target: target.id.to_string(),
-            before: Some(serde_json::json!({"owner_id": owner})),
+            before: Some(serde_json::json!({ "owner_id": owner })),
             after: Some(serde_json::json!({"owner_id": target.id})),
             at: &at,
             epoch: now.epoch(),
         })?);
-        self.transact(items, |i| match i.checked_sub(offset) {
-            None => ServiceError::Forbidden,
-            Some(0 | 2) => ServiceError::Conflict,
-            Some(1) => ServiceError::NotFound,
-            _ => ServiceError::Conflict,
+        // Any failure past the caller's check is a concurrent change: the owner, the target's
+        // role or membership, or the organization moved since they were read.
+        self.transact_as(items, caller, caller_at, |i| {
+            if i < offset {
+                ServiceError::Forbidden
+            } else {
+                ServiceError::Conflict
+            }
         })
         .await
     }

@@ -100,35 +100,188 @@ impl Store {
         caller: &User,
         authority: &Authority,
     ) -> Result<TransactWriteItem, crate::error::ServiceError> {
-        let mut values = HashMap::from([(":ver".to_string(), n(caller.token_version))]);
+        let c = Condition::authority(caller, authority);
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::user_pk(&caller.id), keys::PROFILE)))
+            .condition_expression(c.expression)
+            .set_expression_attribute_values(Some(c.values))
+            .set_expression_attribute_names((!c.names.is_empty()).then_some(c.names))
+            .build()?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// Runs a transaction whose item `caller_at` (if any) is the caller's own user item,
+    /// carrying their authority (`Condition::on_user`). When that item's condition fails, the
+    /// caller is read again (the failure path only) to say why: credentials changed since
+    /// their read (or the account is gone) is a 401, anything else is `reason`'s answer.
+    pub(crate) async fn transact_as(
+        &self,
+        items: Vec<TransactWriteItem>,
+        caller: &User,
+        caller_at: Option<usize>,
+        reason: impl Fn(usize) -> crate::error::ServiceError,
+    ) -> crate::error::ServiceResult<()> {
+        let failed = std::cell::Cell::new(None);
+        let outcome = self
+            .transact(items, |i| {
+                failed.set(Some(i));
+                reason(i)
+            })
+            .await;
+        match outcome {
+            Err(e) if caller_at.is_some() && failed.get() == caller_at => {
+                match self.get_user(&caller.id).await? {
+                    Some(now) if now.token_version == caller.token_version => Err(e),
+                    _ => Err(crate::error::ServiceError::Unauthorized),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Queries from `start` until it has seen one item more than `limit` (then there is a
+    /// next page) or the end, `limit + 1` at a time, so a page holds min(limit, what remains)
+    /// items even when a filter drops some, and has a cursor only when more remain. The
+    /// cursor is the key (`key_attrs`) of the last item returned. `query` has its key
+    /// condition and filter set; this sets its limit and start.
+    pub(crate) async fn query_page(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        key_attrs: &[&str],
+        limit: i32,
+        start: Option<cursor::Key>,
+    ) -> crate::error::ServiceResult<(Vec<cursor::Key>, Option<String>)> {
+        let wanted = limit.max(1) as usize;
+        let mut items: Vec<cursor::Key> = Vec::new();
+        let mut start = start;
+        // Bounded: a filter that matches almost nothing ends the page early, with a cursor
+        // where the reading stopped.
+        for _ in 0..MAX_PAGE_QUERIES {
+            let out = query
+                .clone()
+                .limit(limit.saturating_add(1))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            items.extend(out.items.unwrap_or_default());
+            if items.len() > wanted {
+                items.truncate(wanted);
+                let last = items.last().map(|item| {
+                    key_attrs
+                        .iter()
+                        .filter_map(|a| item.get(*a).map(|v| (a.to_string(), v.clone())))
+                        .collect::<cursor::Key>()
+                });
+                return Ok((items, last.as_ref().and_then(cursor::encode)));
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok((items, None));
+            }
+        }
+        Ok((items, start.as_ref().and_then(cursor::encode)))
+    }
+}
+
+/// Queries one list page may make before it stops short (`Store::query_page`).
+const MAX_PAGE_QUERIES: usize = 10;
+
+/// A condition expression with its own placeholders, to be joined to an item's own
+/// condition with AND.
+pub(crate) struct Condition {
+    expression: String,
+    values: HashMap<String, AttributeValue>,
+    names: HashMap<String, String>,
+}
+
+impl Condition {
+    /// What `caller` must still be, on their own user item: the same credentials (token
+    /// version) and `authority`.
+    fn authority(caller: &User, authority: &Authority) -> Condition {
+        let mut values = HashMap::from([(":caller_ver".to_string(), n(caller.token_version))]);
         let mut names = HashMap::new();
-        let condition = match authority {
-            Authority::SignedIn => "token_version = :ver".to_string(),
+        let expression = match authority {
+            Authority::SignedIn => "token_version = :caller_ver".to_string(),
             Authority::PlatformAdmin => {
-                values.insert(":yes".into(), AttributeValue::Bool(true));
-                "token_version = :ver AND platform_admin = :yes".to_string()
+                values.insert(":caller_pa".into(), AttributeValue::Bool(true));
+                "token_version = :caller_ver AND platform_admin = :caller_pa".to_string()
             }
             Authority::OrgRole { org, roles } => {
-                values.insert(":org".into(), s(org.to_string()));
+                values.insert(":caller_org".into(), s(org.to_string()));
                 names.insert("#role".to_string(), "role".to_string());
                 let mut placeholders = Vec::new();
                 for (i, role) in roles.iter().enumerate() {
-                    values.insert(format!(":r{i}"), s(role.as_str()));
-                    placeholders.push(format!(":r{i}"));
+                    values.insert(format!(":caller_r{i}"), s(role.as_str()));
+                    placeholders.push(format!(":caller_r{i}"));
                 }
                 format!(
-                    "token_version = :ver AND org_id = :org AND #role IN ({})",
+                    "token_version = :caller_ver AND org_id = :caller_org AND #role IN ({})",
                     placeholders.join(", ")
                 )
             }
         };
-        let check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(keys::user_pk(&caller.id), keys::PROFILE)))
-            .condition_expression(condition)
-            .set_expression_attribute_values(Some(values))
-            .set_expression_attribute_names((!names.is_empty()).then_some(names))
-            .build()?;
-        Ok(TransactWriteItem::builder().condition_check(check).build())
+        Condition {
+            expression,
+            values,
+            names,
+        }
+    }
+
+    /// What a write by `caller` demands of a user item it changes (`target`), beyond the
+    /// item's own state: an organization-level caller never acts on a platform admin
+    /// (DESIGN §10); and the caller's own item carries the caller's authority, since one
+    /// transaction may not also hold a ConditionCheck on it (leaving, self-demotion, an
+    /// owner's own transfer). `None` when nothing is demanded.
+    pub(crate) fn on_user(
+        caller: &User,
+        authority: &Authority,
+        target: &crate::domain::UserId,
+    ) -> Option<Condition> {
+        if *target == caller.id {
+            return Some(Condition::authority(caller, authority));
+        }
+        (!caller.platform_admin).then(|| Condition {
+            expression: "platform_admin = :target_pa".to_string(),
+            values: HashMap::from([(":target_pa".to_string(), AttributeValue::Bool(false))]),
+            names: HashMap::new(),
+        })
+    }
+
+    /// `own` AND this condition, set on an Update with this condition's placeholders.
+    pub(crate) fn and_update(
+        extra: Option<Condition>,
+        own: &str,
+        mut update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+    ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+        let Some(c) = extra else {
+            return update.condition_expression(own);
+        };
+        for (k, v) in c.values {
+            update = update.expression_attribute_values(k, v);
+        }
+        for (k, v) in c.names {
+            update = update.expression_attribute_names(k, v);
+        }
+        update.condition_expression(format!("({own}) AND ({})", c.expression))
+    }
+
+    /// As `and_update`, for a Delete.
+    pub(crate) fn and_delete(
+        extra: Option<Condition>,
+        own: &str,
+        mut delete: aws_sdk_dynamodb::types::builders::DeleteBuilder,
+    ) -> aws_sdk_dynamodb::types::builders::DeleteBuilder {
+        let Some(c) = extra else {
+            return delete.condition_expression(own);
+        };
+        for (k, v) in c.values {
+            delete = delete.expression_attribute_values(k, v);
+        }
+        for (k, v) in c.names {
+            delete = delete.expression_attribute_names(k, v);
+        }
+        delete.condition_expression(format!("({own}) AND ({})", c.expression))
     }
 }

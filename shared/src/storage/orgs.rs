@@ -134,26 +134,21 @@ impl Store {
         let start = cursor_raw
             .map(|c| cursor::decode(c, &ORG_LIST_ATTRS, (keys::GSI1PK, keys::ORGS_LIST), None))
             .transpose()?;
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(keys::GSI1)
             .key_condition_expression("gsi1pk = :pk")
             .expression_attribute_values(":pk", s(keys::ORGS_LIST))
-            .scan_index_forward(false)
-            .limit(limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(super::sdk_error)?;
-        let items = out
-            .items
-            .unwrap_or_default()
+            .scan_index_forward(false);
+        let (items, next_cursor) = self
+            .query_page(query, &ORG_LIST_ATTRS, limit, start)
+            .await?;
+        let items = items
             .into_iter()
             .map(|i| serde_dynamo::from_item::<_, OrgItem>(i).map(Organization::from))
             .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor::encode);
         Ok(Page { items, next_cursor })
     }
 

@@ -1,7 +1,7 @@
 //! Users, their email claims and their membership (org_id + role on the user item).
 
 use super::items::{ClaimItem, UserItem};
-use super::{Authority, Store, errors, keys, n, s};
+use super::{Authority, Condition, Store, errors, keys, n, s};
 use crate::domain::{Email, OrgId, OrgRole, User, UserId};
 
 /// What a PATCH /users/{id} changes; `None` keeps the current value.
@@ -190,6 +190,7 @@ impl Store {
         let now = crate::clock::Now::get();
         let at = now.rfc3339();
         let mut items = Vec::new();
+        // On one's own account the caller's authority rides on the update itself.
         let self_edit = actor.id == user.id;
         if !self_edit {
             items.push(self.authority_check(actor, authority)?);
@@ -232,7 +233,11 @@ impl Store {
                 )
                 .expression_attribute_values(":owner", s("owner"));
         }
-        let update = update.condition_expression(condition);
+        let update = Condition::and_update(
+            Condition::on_user(actor, authority, &user.id),
+            &condition,
+            update,
+        );
         let target_at = items.len();
         items.push(
             TransactWriteItem::builder()
@@ -284,7 +289,8 @@ impl Store {
         }
         let has_email = changes.email.is_some();
         let claim_at = target_at + 1 + usize::from(kept);
-        self.transact(items, |i| match i {
+        let caller_at = self_edit.then_some(target_at);
+        self.transact_as(items, actor, caller_at, |i| match i {
             i if i < target_at => ServiceError::Forbidden,
             i if i == target_at => ServiceError::Conflict,
             // The session the request came from has ended meanwhile.
@@ -336,21 +342,24 @@ impl Store {
     ) -> ServiceResult<()> {
         let now = crate::clock::Now::get();
         let mut items = Vec::new();
-        if actor.id != user.id {
+        // Deleting one's own account: the caller's authority rides on the delete itself.
+        let self_delete = actor.id == user.id;
+        if !self_delete {
             items.push(self.authority_check(actor, authority)?);
         }
         let target_at = items.len();
         let delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&self.table)
             .set_key(Some(Self::key(keys::user_pk(&user.id), keys::PROFILE)))
-            .condition_expression(
-                "token_version = :ver AND (attribute_not_exists(#role) OR #role <> :owner)",
-            )
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":ver", n(user.token_version))
-            .expression_attribute_values(":owner", s("owner"))
-            .build()?;
-        items.push(TransactWriteItem::builder().delete(delete).build());
+            .expression_attribute_values(":owner", s("owner"));
+        let delete = Condition::and_delete(
+            Condition::on_user(actor, authority, &user.id),
+            "token_version = :ver AND (attribute_not_exists(#role) OR #role <> :owner)",
+            delete,
+        );
+        items.push(TransactWriteItem::builder().delete(delete.build()?).build());
         items.push(self.release_email(&user.email, &user.id)?);
         if let Some(org) = user.org_id {
             items.push(self.member_count_change(&org, -1)?);
@@ -367,7 +376,8 @@ impl Store {
                 epoch: now.epoch(),
             })?);
         }
-        self.transact(items, |i| match i {
+        let caller_at = self_delete.then_some(target_at);
+        self.transact_as(items, actor, caller_at, |i| match i {
             i if i < target_at => ServiceError::Forbidden,
             _ => ServiceError::Conflict,
         })
