@@ -10,6 +10,7 @@
 //! | login throttle    | `THROTTLE#LOGIN#<email>` | `THROTTLE` |                                   |                    |
 //! | source throttle   | `THROTTLE#<LOGIN-SOURCE or ACCEPT-SOURCE>#<ip>` | `THROTTLE` |             |                    |
 //! | invitation quota  | `THROTTLE#INVITES#<org_id>#<day>` | `THROTTLE` |                         |                    |
+//! | deployment quota  | `THROTTLE#INVITES-ALL#<day>` | `THROTTLE` |                             |                    |
 //! | invitation        | `ORG#<org_id>`         | `INV#<invitation_id>` | `INVEXP#<shard>` / `<expires_epoch:012>#<id>` (pending only) | |
 //! | pending claim     | `ORG#<org_id>`         | `PENDING#<email>` |                             |                    |
 //! | audit entry       | `AUDIT#<org_id>`       | `<at>#<entry_id>` |                             |                    |
@@ -78,6 +79,10 @@ pub fn source_throttle_pk(kind: &str, source: &str) -> String {
 /// Invitations an organization sent on one UTC day (days since the epoch).
 pub fn invite_quota_pk(org: &OrgId, day: i64) -> String {
     format!("THROTTLE#INVITES#{org}#{day}")
+}
+/// Invitations every organization together sent on one UTC day (INVITATIONS_PER_DAY).
+pub fn deployment_invite_quota_pk(day: i64) -> String {
+    format!("THROTTLE#INVITES-ALL#{day}")
 }
 pub const THROTTLE_SK: &str = "THROTTLE";
 

@@ -9,6 +9,7 @@ mod items;
 pub mod keys;
 mod members;
 mod orgs;
+mod quota;
 mod sessions;
 pub mod table;
 mod throttle;
@@ -18,8 +19,9 @@ pub use audit::Audit;
 pub use errors::sdk_error;
 pub use invitations::{InviteWrite, Link, Retention};
 pub use orgs::{NewOrg, OrgChanges};
+pub use quota::InviteQuota;
 pub use sessions::Session;
-pub use throttle::{DAY_SECS, InviteQuota, Throttle, ThrottleKey};
+pub use throttle::{Throttle, ThrottleKey};
 pub use users::UserChanges;
 
 use crate::domain::{OrgId, OrgRole, User};
@@ -31,6 +33,8 @@ use std::collections::HashMap;
 pub struct Store {
     client: Client,
     table: String,
+    /// The seat condition joins carry (`with_tiers`); none without seat limits.
+    seats: Option<quota::SeatRule>,
 }
 
 /// What the caller must still be at the moment of a write: checked by a ConditionCheck on
@@ -59,6 +63,7 @@ impl Store {
         Store {
             client,
             table: table.into(),
+            seats: None,
         }
     }
 
@@ -88,6 +93,22 @@ impl Store {
             .await
             .map(|_| ())
             .map_err(|e| errors::transaction_error(e, reason))
+    }
+
+    /// As `transact`, with `reason` also given the refused item as it was (for items that
+    /// ask DynamoDB to return it).
+    pub(crate) async fn transact_with_item(
+        &self,
+        items: Vec<TransactWriteItem>,
+        reason: impl Fn(usize, Option<&HashMap<String, AttributeValue>>) -> crate::error::ServiceError,
+    ) -> crate::error::ServiceResult<()> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| errors::transaction_error_with_item(e, reason))
     }
 
     /// The ConditionCheck that re-asserts `caller` holds `authority` at write time.
