@@ -89,7 +89,8 @@ impl App {
         let store = Store::new(
             aws_sdk_dynamodb::Client::from_conf(dynamo),
             config.table_name.clone(),
-        );
+        )
+        .with_tiers(&config.tiers);
         let mailer = Mailer::new(
             aws_sdk_sesv2::Client::from_conf(ses),
             config.ses_from_address.clone(),

@@ -22,7 +22,8 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub allow_self_service_orgs: bool,
-    pub tiers: Vec<String>,
+    /// TIERS: each tier's invitations per day and seat limit; the first is the default.
+    pub tiers: crate::domain::Tiers,
     /// Failed sign-ins at one account from one client address before that address (only)
     /// gets 429 for the rest of `login_lockout`.
     pub login_max_failures: u32,
@@ -36,8 +37,11 @@ pub struct Config {
     pub accept_max_failures_per_source: u32,
     /// The window both per-address limits count in.
     pub source_lockout: Duration,
-    /// Invitations (new and resent) one organization may send per UTC day.
+    /// Invitations (new and resent) one organization may send per UTC day, for tiers that
+    /// set no `invites=` of their own.
     pub invitations_per_org_per_day: u64,
+    /// Invitation emails (new and resent) the whole deployment may send per UTC day.
+    pub invitations_per_day: u64,
     pub app_base_url: String,
     pub ses_from_address: String,
     pub invitation_ttl: Duration,
@@ -114,17 +118,13 @@ impl Config {
                 }),
             }
         };
-        let tiers: Vec<String> = or("TIERS", "free,pro,enterprise")
-            .split(',')
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .collect();
-        if tiers.is_empty() {
-            return Err(ConfigError::Invalid {
-                name: "TIERS",
-                reason: "needs at least one tier".into(),
-            });
-        }
+        let tiers =
+            crate::domain::Tiers::parse(&or("TIERS", "free,pro,enterprise")).map_err(|e| {
+                ConfigError::Invalid {
+                    name: "TIERS",
+                    reason: e.message,
+                }
+            })?;
         let count = |name: &'static str, default: &str| -> Result<u64, ConfigError> {
             or(name, default)
                 .trim()
@@ -154,6 +154,7 @@ impl Config {
             accept_max_failures_per_source: count("ACCEPT_MAX_FAILURES_PER_SOURCE", "20")? as u32,
             source_lockout: seconds("SOURCE_LOCKOUT_SECONDS", 900)?,
             invitations_per_org_per_day: count("INVITATIONS_PER_ORG_PER_DAY", "1000")?,
+            invitations_per_day: count("INVITATIONS_PER_DAY", "10000")?,
             app_base_url: or("APP_BASE_URL", "http://localhost:9000")
                 .trim_end_matches('/')
                 .to_string(),
@@ -229,7 +230,42 @@ mod tests {
             Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SIGNING_KEY", "k")])).unwrap();
         assert_eq!(c.access_token_ttl, Duration::from_secs(900));
         assert!(c.allow_self_service_orgs);
-        assert_eq!(c.tiers, vec!["free", "pro", "enterprise"]);
+        assert_eq!(c.tiers.names(), vec!["free", "pro", "enterprise"]);
+        assert_eq!(c.invitations_per_org_per_day, 1000);
+        assert_eq!(c.invitations_per_day, 10_000);
         assert!(!format!("{c:?}").contains("\"k\""));
+    }
+
+    #[test]
+    fn tiers_and_the_daily_cap_are_read_and_checked() {
+        let c = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SIGNING_KEY", "k"),
+            (
+                "TIERS",
+                "free:invites=100:seats=10,pro:invites=1000,enterprise",
+            ),
+            ("INVITATIONS_PER_DAY", "500"),
+        ]))
+        .unwrap();
+        assert_eq!(c.tiers.first().name, "free");
+        assert_eq!(c.tiers.first().seats, Some(10));
+        assert_eq!(c.tiers.limits_of("pro").invites_per_day, Some(1000));
+        assert_eq!(c.invitations_per_day, 500);
+        for (name, value) in [
+            ("TIERS", "free:seats=ten"),
+            ("TIERS", "free,,pro"),
+            ("TIERS", ""),
+            ("INVITATIONS_PER_DAY", "0"),
+            ("INVITATIONS_PER_DAY", "lots"),
+        ] {
+            let err = Config::from_lookup(lookup(&[
+                ("TABLE_NAME", "t"),
+                ("JWT_SIGNING_KEY", "k"),
+                (name, value),
+            ]))
+            .unwrap_err();
+            assert!(err.to_string().contains(name), "{value:?}: {err}");
+        }
     }
 }

@@ -63,6 +63,8 @@ pub enum ServiceError {
     OwnerProtected,
     #[error("the confirmation does not match the organization code")]
     ConfirmationMismatch,
+    #[error("the organization has no seat left on its tier")]
+    SeatLimitReached,
     #[error("too many attempts")]
     RateLimited { retry_after_secs: u64 },
     #[error("conflicting change, try again")]

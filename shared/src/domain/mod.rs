@@ -7,9 +7,11 @@ mod invitation;
 pub mod limits;
 mod org;
 mod password;
+mod quota;
 mod records;
 mod role;
 mod text;
+mod tiers;
 
 pub use email::Email;
 pub use ids::{OrgId, UserId};
@@ -19,9 +21,11 @@ pub use invitation::{
 };
 pub use org::{Description, OrgCode, OrgName, Tier};
 pub use password::Password;
+pub use quota::{DAY_SECS, DailyCounts, DailyLimits, until_day_ends, utc_day};
 pub use records::{AuditEntry, Invitation, Organization, Page, User};
 pub use role::OrgRole;
 pub use text::PersonName;
+pub use tiers::{MAX_TIERS, TierLimits, Tiers};
 
 /// Why a value was refused; `field` is filled in by whoever knows the field's name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,5 +1,5 @@
 use super::text::bounded_text;
-use super::{Invalid, string_newtype_serde};
+use super::{Invalid, Tiers, string_newtype_serde};
 
 /// An organization's display name: 1 to 100 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,15 +52,19 @@ string_newtype_serde!(OrgCode);
 pub struct Tier(String);
 
 impl Tier {
-    pub fn parse(raw: &str, allowed: &[String]) -> Result<Self, Invalid> {
-        if allowed.iter().any(|t| t == raw) {
-            Ok(Tier(raw.to_string()))
-        } else {
-            Err(Invalid::new(format!(
+    pub fn parse(raw: &str, allowed: &Tiers) -> Result<Self, Invalid> {
+        match allowed.get(raw) {
+            Some(t) => Ok(Tier(t.name.clone())),
+            None => Err(Invalid::new(format!(
                 "must be one of {}",
-                allowed.join(", ")
-            )))
+                allowed.names().join(", ")
+            ))),
         }
+    }
+
+    /// The default tier: the first configured.
+    pub fn first(allowed: &Tiers) -> Self {
+        Tier(allowed.first().name.clone())
     }
 
     /// A tier read back from storage, where it was validated on the way in.
@@ -112,8 +116,10 @@ mod tests {
 
     #[test]
     fn tiers_come_from_the_configured_list() {
-        let tiers = vec!["free".to_string(), "pro".to_string()];
-        assert!(Tier::parse("pro", &tiers).is_ok());
+        let tiers = Tiers::parse("free:seats=3,pro").unwrap();
+        assert_eq!(Tier::parse("pro", &tiers).unwrap().as_ref(), "pro");
         assert!(Tier::parse("gold", &tiers).is_err());
+        assert!(Tier::parse("free:seats=3", &tiers).is_err());
+        assert_eq!(Tier::first(&tiers).as_ref(), "free");
     }
 }

@@ -6,7 +6,6 @@ use crate::app::App;
 use crate::services::{caller, orgs, page_limit};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use std::time::Duration;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Op {
@@ -45,9 +44,6 @@ pub const ROUTES: &[Route<Op>] = &[
     },
 ];
 
-/// How long a delete request spends detaching members before leaving the rest to cleanup.
-const DELETE_BUDGET: Duration = Duration::from_secs(10);
-
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     super::respond(dispatch(app, &req).await)
 }
@@ -80,7 +76,14 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
                 }
                 _ => {
                     let confirm = query(req, "confirm");
-                    orgs::delete(app, &who, org, confirm.as_deref(), DELETE_BUDGET).await?;
+                    orgs::delete(
+                        app,
+                        &who,
+                        org,
+                        confirm.as_deref(),
+                        orgs::DELETE_INLINE_BUDGET,
+                    )
+                    .await?;
                     no_content()
                 }
             }

@@ -72,6 +72,9 @@ fn dead_link(err: &ServiceError) -> Response<Body> {
             "Something went wrong on our side. Try again in a moment."
         }
         ServiceError::RateLimited { .. } => "Too many attempts. Try again later.",
+        ServiceError::SeatLimitReached => {
+            "This organization has no seat left. Ask its administrator to free one; the link stays valid until it expires."
+        }
         _ => "This invitation link is not valid.",
     };
     let mut res = html(

@@ -104,6 +104,7 @@ pub fn classify(err: &ServiceError) -> (StatusCode, &'static str, &'static str) 
             "validation_failed",
             "Confirmation required",
         ),
+        SeatLimitReached => (StatusCode::CONFLICT, "seat_limit_reached", "No seat left"),
         RateLimited { .. } => (
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",

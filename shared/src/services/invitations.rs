@@ -5,12 +5,12 @@ use crate::app::App;
 use crate::auth::secret;
 use crate::clock::Now;
 use crate::domain::{
-    Email, Invitation, InvitationId, InvitationStatus, InvitationToken, OrgId, OrgRole,
-    Organization, Page, User, parse_expires_in, parse_invite_role,
+    DailyLimits, Email, Invitation, InvitationId, InvitationStatus, InvitationToken, OrgId,
+    OrgRole, Organization, Page, User, parse_expires_in, parse_invite_role,
 };
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::mail::InvitationEmail;
-use crate::storage::{Authority, DAY_SECS, InviteQuota, InviteWrite, Link, Retention};
+use crate::storage::{Authority, InviteQuota, InviteWrite, Link, Retention};
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -134,18 +134,33 @@ pub async fn read_recipients(
     })
 }
 
-/// Refuses `count` more invitations when they would pass the org's daily limit; the wait is
-/// until the UTC day ends. (Concurrent requests may each pass the check before either is
-/// counted: the limit can be overshot by what they send together.)
-fn within_quota(app: &App, quota: Option<&InviteQuota>, count: u64) -> ServiceResult<()> {
-    let Some(q) = quota else { return Ok(()) };
-    if count == 0 || q.sent + count <= app.config.invitations_per_org_per_day {
+/// Refuses `count` more invitation emails from `org`: 409 `seat_limit_reached` when its
+/// tier's seats are all taken (nobody invited could join), 429 when they would pass its
+/// tier's daily invitations or the deployment's (INVITATIONS_PER_DAY), with the wait until
+/// the UTC day ends. Pending invitations hold no seat: acceptance takes one, checked in its
+/// transaction. (Concurrent requests may each pass the daily check before either is counted:
+/// a limit can be overshot by what they send together.)
+fn within_limits(
+    app: &App,
+    org: &Organization,
+    quota: Option<&InviteQuota>,
+    count: u64,
+) -> ServiceResult<()> {
+    if count == 0 {
         return Ok(());
     }
-    let day_ends = (q.day + 1) * DAY_SECS;
-    Err(ServiceError::RateLimited {
-        retry_after_secs: (day_ends - Now::get().epoch()).max(1) as u64,
-    })
+    let tier = app.config.tiers.limits_of(&org.tier);
+    if tier.is_full(org.member_count) {
+        return Err(ServiceError::SeatLimitReached);
+    }
+    let Some(q) = quota else { return Ok(()) };
+    let limits = DailyLimits {
+        org: tier.invites_or(app.config.invitations_per_org_per_day),
+        deployment: app.config.invitations_per_day,
+    };
+    q.counts
+        .admit(limits, count, Now::get().epoch())
+        .map_err(|retry_after_secs| ServiceError::RateLimited { retry_after_secs })
 }
 
 pub async fn invite(
@@ -318,7 +333,7 @@ async fn send_invitations(
         });
     }
 
-    within_quota(app, quota.as_ref(), writes.len() as u64)?;
+    within_limits(app, org, quota.as_ref(), writes.len() as u64)?;
     let stored = app
         .store
         .write_invitations(
@@ -452,7 +467,8 @@ pub async fn read_invitation(
     }
 }
 
-/// Today's invitation count for the org the path names (none if the id is malformed).
+/// Today's invitation counts, the org's the path names and the deployment's (none if the id
+/// is malformed).
 pub async fn read_quota(app: &App, org: Option<OrgId>) -> ServiceResult<Option<InviteQuota>> {
     match org {
         Some(id) => Ok(Some(
@@ -504,7 +520,7 @@ pub async fn resend(
     (inv, quota): (Option<Invitation>, Option<InviteQuota>),
 ) -> ServiceResult<Invitation> {
     let (org, authority, inv) = authorized(caller, org, inv)?;
-    within_quota(app, quota.as_ref(), 1)?;
+    within_limits(app, &org, quota.as_ref(), 1)?;
     if !matches!(
         inv.status,
         InvitationStatus::Pending | InvitationStatus::Expired

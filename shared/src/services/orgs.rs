@@ -58,8 +58,12 @@ fn visible(caller: &User, org: Option<Organization>) -> ServiceResult<Organizati
         .ok_or(ServiceError::NotFound)
 }
 
+/// Creates an organization. A platform admin may put it on any tier; a self-service
+/// organization always starts on the first tier (the default), so quotas cannot be raised
+/// by creating organizations: naming another tier is refused (403), not quietly ignored.
 pub async fn create(app: &App, caller: &User, req: CreateOrg) -> ServiceResult<Created> {
     let self_service = !caller.platform_admin;
+    let first = Tier::first(&app.config.tiers);
     if self_service {
         if req.owner_email.is_some() {
             return Err(ServiceError::Forbidden);
@@ -67,7 +71,7 @@ pub async fn create(app: &App, caller: &User, req: CreateOrg) -> ServiceResult<C
         if !app.config.allow_self_service_orgs {
             return Err(ServiceError::Forbidden);
         }
-        if req.tier.is_some() {
+        if req.tier.as_deref().is_some_and(|t| t != first.as_ref()) {
             return Err(ServiceError::Forbidden);
         }
         if caller.org_id.is_some() {
@@ -75,15 +79,8 @@ pub async fn create(app: &App, caller: &User, req: CreateOrg) -> ServiceResult<C
         }
     }
     let tier = match &req.tier {
-        Some(t) => parse_tier(app, t)?,
-        None => parse_tier(
-            app,
-            app.config
-                .tiers
-                .first()
-                .map(String::as_str)
-                .unwrap_or("free"),
-        )?,
+        Some(t) if !self_service => parse_tier(app, t)?,
+        _ => first,
     };
     let now = Now::get().rfc3339();
     let new = NewOrg {
@@ -169,8 +166,16 @@ pub async fn update(
         .await
 }
 
+/// How long DELETE /orgs/{id} spends detaching members after the deletion itself, before it
+/// answers and leaves the rest to cleanup. Well inside the orgs function's timeout (25 s)
+/// and API Gateway's 30 s: the deletion's own reads and transaction come before it, and the
+/// budget bounds the detaching outright (a page in flight is cut off, not waited for), so a
+/// 10,000-member organization answers in about this long whatever DynamoDB's latency.
+pub const DELETE_INLINE_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
+
 /// Deletes the organization once `confirm` repeats its code. It answers 404 at once and its
-/// code is free; members are detached within `budget`, and cleanup finishes a larger org.
+/// code is free; members are detached within `budget` (`DELETE_INLINE_BUDGET` in the API),
+/// and cleanup finishes a larger org.
 pub async fn delete(
     app: &App,
     caller: &User,
@@ -199,15 +204,18 @@ pub async fn delete(
         .tombstone_org(&org, caller, &authority, &now)
         .await?;
     // The deletion has happened; detaching is follow-up work that cleanup also does, so a
-    // failure here is logged rather than reported as a failed delete.
-    match app
+    // failure here is logged rather than reported as a failed delete. The deadline stops
+    // it between pages; the timeout cuts off a page still in flight (each detach is one
+    // idempotent conditional update, so stopping anywhere is safe).
+    let detach = app
         .store
-        .detach_members(&org.id, tokio::time::Instant::now() + budget)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => tracing::info!(org_id = %org.id, "organization deletion continues in cleanup"),
-        Err(e) => {
+        .detach_members(&org.id, tokio::time::Instant::now() + budget);
+    match tokio::time::timeout(budget, detach).await {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) | Err(_) => {
+            tracing::info!(org_id = %org.id, "organization deletion continues in cleanup")
+        }
+        Ok(Err(e)) => {
             tracing::warn!(org_id = %org.id, error = %e, "detaching members failed; cleanup retries")
         }
     }

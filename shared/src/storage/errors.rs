@@ -4,6 +4,8 @@
 use crate::error::ServiceError;
 use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
 
 const UNAVAILABLE_CODES: &[&str] = &[
     "ProvisionedThroughputExceededException",
@@ -45,13 +47,25 @@ pub(crate) fn transaction_error<R>(
 where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
+    transaction_error_with_item(err, |i, _| reason(i))
+}
+
+/// As `transaction_error`, also handing `reason` the failed item as it was, when the
+/// transaction asked for it (`ReturnValuesOnConditionCheckFailure::AllOld`).
+pub(crate) fn transaction_error_with_item<R>(
+    err: SdkError<TransactWriteItemsError, R>,
+    reason: impl Fn(usize, Option<&HashMap<String, AttributeValue>>) -> ServiceError,
+) -> ServiceError
+where
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
     if let SdkError::ServiceError(se) = &err
         && let TransactWriteItemsError::TransactionCanceledException(cancelled) = se.err()
     {
         let reasons = cancelled.cancellation_reasons();
         let code = |i: usize| reasons.get(i).and_then(|r| r.code()).unwrap_or("None");
         if let Some(i) = (0..reasons.len()).find(|&i| code(i) == "ConditionalCheckFailed") {
-            return reason(i);
+            return reason(i, reasons.get(i).and_then(|r| r.item()));
         }
         if (0..reasons.len()).any(|i| code(i) == "TransactionConflict") {
             return ServiceError::Conflict;

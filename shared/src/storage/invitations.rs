@@ -404,7 +404,9 @@ impl Store {
         retention: &Retention,
         quota: Option<&InviteQuota>,
     ) -> ServiceResult<Vec<ServiceResult<()>>> {
-        const PER_TX: usize = 32; // 2 checks + 32 x 3 items = 98 of DynamoDB's 100
+        // 2 checks + 2 day counters (the org's, the deployment's) + 32 x 3 items = 100, DynamoDB's
+        // most; later chunks carry only their 96.
+        const PER_TX: usize = 32;
         let chunks: Vec<&[InviteWrite]> = writes.chunks(PER_TX).collect();
         // DynamoDB refuses concurrent transactions that touch the same item, the condition
         // checks on the caller and the org included. So the first chunk carries those checks
@@ -412,7 +414,7 @@ impl Store {
         let Some((first, rest)) = chunks.split_first() else {
             return Ok(Vec::new());
         };
-        // The day's invitation count moves with the first transaction, by the whole request.
+        // The day's invitation counts move with the first transaction, by the whole request.
         let count = writes.len() as u64;
         let write = |chunk: &'a [InviteWrite], checks: bool, counts: bool| {
             let counted = quota.filter(|_| counts).map(|q| (q, count));
@@ -473,7 +475,7 @@ impl Store {
             items.push(self.live_org_check(org)?);
         }
         if let Some((quota, count)) = counted {
-            items.push(self.invite_quota_add(quota, count)?);
+            items.extend(self.invite_quota_add(quota, count)?);
         }
         let offset = items.len();
         for w in chunk {
@@ -741,15 +743,23 @@ impl Store {
             .set_key(Some(Self::key(keys::org_pk(&inv.org_id), keys::PROFILE)))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", s(now));
-        org_update = if inv.role == OrgRole::Owner {
-            org_update
+        let owner = inv.role == OrgRole::Owner;
+        // Joining takes a seat: the seat condition is part of the org update (see `quota`).
+        org_update = if owner {
+            let update = org_update
                 .update_expression("SET owner_id = :uid, updated_at = :now ADD member_count :one")
-                .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at) AND attribute_not_exists(owner_id)")
-                .expression_attribute_values(":uid", s(user.id.to_string()))
+                .expression_attribute_values(":uid", s(user.id.to_string()));
+            self.with_seat_check(
+                update,
+                "attribute_exists(pk) AND attribute_not_exists(deleted_at) AND attribute_not_exists(owner_id)",
+            )
         } else {
-            org_update
-                .update_expression("SET updated_at = :now ADD member_count :one")
-                .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
+            let update =
+                org_update.update_expression("SET updated_at = :now ADD member_count :one");
+            self.with_seat_check(
+                update,
+                "attribute_exists(pk) AND attribute_not_exists(deleted_at)",
+            )
         };
         let mut items = vec![
             TransactWriteItem::builder().update(accept).build(),
@@ -785,9 +795,11 @@ impl Store {
         })?);
         // The acceptor is signed in by the same write (one round trip, not two).
         items.push(self.session_put(session, now)?);
-        self.transact(items, |i| match i {
+        self.transact_with_item(items, |i, old| match i {
             0 | 1 => ServiceError::Conflict,
-            2 => ServiceError::NotFound,
+            // An owner invitation of an org that has its owner: as if the org were gone.
+            2 if owner && old.is_some_and(|o| o.contains_key("owner_id")) => ServiceError::NotFound,
+            2 => super::quota::join_refusal(old),
             3 if !new_account => ServiceError::MemberOfAnotherOrganization,
             _ => ServiceError::EmailTaken,
         })

@@ -10,6 +10,7 @@
 //! | session           | `SESSION#<session_id>` | `SESSION` |                                     |                    |
 //! | attempt counter   | `ATTEMPTS#<kind>#<window>#<ip or email or ip#email>` | `ATTEMPTS` |       |                    |
 //! | invitation quota  | `THROTTLE#INVITES#<org_id>#<day>` | `THROTTLE` |                         |                    |
+//! | deployment quota  | `THROTTLE#INVITES-ALL#<day>` | `THROTTLE` |                             |                    |
 //! | invitation        | `ORG#<org_id>`         | `INV#<invitation_id>` | `INVEXP#<shard>` / `<expires_epoch:012>#<id>` (pending only) | |
 //! | pending claim     | `ORG#<org_id>`         | `PENDING#<email>` |                             |                    |
 //! | audit entry       | `AUDIT#<org_id>`       | `<at>#<entry_id>` |                             |                    |
@@ -79,6 +80,10 @@ pub const ATTEMPTS_SK: &str = "ATTEMPTS";
 /// Invitations an organization sent on one UTC day (days since the epoch).
 pub fn invite_quota_pk(org: &OrgId, day: i64) -> String {
     format!("THROTTLE#INVITES#{org}#{day}")
+}
+/// Invitations every organization together sent on one UTC day (INVITATIONS_PER_DAY).
+pub fn deployment_invite_quota_pk(day: i64) -> String {
+    format!("THROTTLE#INVITES-ALL#{day}")
 }
 pub const THROTTLE_SK: &str = "THROTTLE";
 

@@ -11,9 +11,9 @@ mod items;
 pub mod keys;
 mod members;
 mod orgs;
+mod quota;
 mod sessions;
 pub mod table;
-mod throttle;
 mod users;
 
 pub use attempts::Counter;
@@ -22,8 +22,8 @@ pub use email_changes::EmailChange;
 pub use errors::sdk_error;
 pub use invitations::{InviteWrite, Link, Retention};
 pub use orgs::{NewOrg, OrgChanges};
+pub use quota::InviteQuota;
 pub use sessions::Session;
-pub use throttle::{DAY_SECS, InviteQuota};
 pub use users::UserChanges;
 
 use crate::domain::{OrgId, OrgRole, User};
@@ -35,6 +35,8 @@ use std::collections::HashMap;
 pub struct Store {
     client: Client,
     table: String,
+    /// The seat condition joins carry (`with_tiers`); none without seat limits.
+    seats: Option<quota::SeatRule>,
 }
 
 /// What the caller must still be at the moment of a write: checked by a ConditionCheck on
@@ -63,6 +65,7 @@ impl Store {
         Store {
             client,
             table: table.into(),
+            seats: None,
         }
     }
 
@@ -92,6 +95,22 @@ impl Store {
             .await
             .map(|_| ())
             .map_err(|e| errors::transaction_error(e, reason))
+    }
+
+    /// As `transact`, with `reason` also given the refused item as it was (for items that
+    /// ask DynamoDB to return it).
+    pub(crate) async fn transact_with_item(
+        &self,
+        items: Vec<TransactWriteItem>,
+        reason: impl Fn(usize, Option<&HashMap<String, AttributeValue>>) -> crate::error::ServiceError,
+    ) -> crate::error::ServiceResult<()> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| errors::transaction_error_with_item(e, reason))
     }
 
     /// The ConditionCheck that re-asserts `caller` holds `authority` at write time.

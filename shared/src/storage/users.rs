@@ -136,7 +136,7 @@ impl Store {
         items.push(self.put_new(serde_dynamo::to_item(claim)?)?);
         items.push(self.put_new(serde_dynamo::to_item(UserItem::from(user))?)?);
         if let Some(org) = user.org_id {
-            items.push(self.member_count_change(&org, 1)?);
+            items.push(self.member_join(&org)?);
             items.push(self.audit_put(super::Audit {
                 org,
                 actor: actor.map(|(c, _)| c.id),
@@ -151,10 +151,10 @@ impl Store {
             })?);
         }
         let has_actor = actor.is_some();
-        self.transact(items, |i| match i {
+        self.transact_with_item(items, |i, old| match i {
             0 if has_actor => ServiceError::Forbidden,
             i if i == claim_at => ServiceError::EmailTaken,
-            i if i == claim_at + 2 => ServiceError::NotFound,
+            i if i == claim_at + 2 => super::quota::join_refusal(old),
             _ => ServiceError::Conflict,
         })
         .await
