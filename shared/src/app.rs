@@ -1,6 +1,7 @@
 //! Everything a function needs, built once per cold start and shared by every invocation.
 
 use crate::auth::TokenKeys;
+use crate::auth::signing_key::{self, SecretError};
 use crate::config::{Config, ConfigError};
 use crate::mail::Mailer;
 use crate::metrics::CallCounter;
@@ -13,6 +14,8 @@ pub enum InitError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Key(#[from] crate::auth::jwt::KeyError),
+    #[error(transparent)]
+    SigningKey(#[from] SecretError),
     #[error("TLS setup: {0}")]
     Tls(String),
     #[error("AWS_REGION is not set")]
@@ -58,25 +61,42 @@ pub struct App {
 }
 
 impl App {
-    /// Reads the environment and builds the AWS clients (endpoint, region and credentials
-    /// come from the SDK's standard chain, so `AWS_ENDPOINT_URL` points it at the emulator).
+    /// A function's init: reads the environment, the signing key where the function signs,
+    /// and builds the AWS clients (`lambda_sdk_config`: `AWS_ENDPOINT_URL` points them at the
+    /// emulator).
     pub async fn from_env() -> Result<Arc<App>, InitError> {
-        let config = Config::from_env()?;
-        let aws = lambda_sdk_config(&config, |name| std::env::var(name).ok())?;
-        Self::new(config, &aws)
+        Self::from_lookup(|name| std::env::var(name).ok()).await
     }
 
-    pub fn new(config: Config, aws: &aws_config::SdkConfig) -> Result<Arc<App>, InitError> {
-        Self::with_mail_config(config, aws, aws)
+    /// As `from_env`, reading variables through `env` (tests build a function's App this
+    /// way without touching the process environment).
+    pub async fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Result<Arc<App>, InitError> {
+        let config = Config::from_lookup(&env)?;
+        let aws = lambda_sdk_config(&config, &env)?;
+        Self::load(config, &aws).await
+    }
+
+    /// The token keys as `config` says (see `load_keys`), then the clients.
+    pub async fn load(config: Config, aws: &aws_config::SdkConfig) -> Result<Arc<App>, InitError> {
+        let keys = load_keys(&config, aws).await?;
+        Self::new(config, keys, aws)
+    }
+
+    pub fn new(
+        config: Config,
+        keys: TokenKeys,
+        aws: &aws_config::SdkConfig,
+    ) -> Result<Arc<App>, InitError> {
+        Self::with_mail_config(config, keys, aws, aws)
     }
 
     /// As `new`, with SES reached through its own SDK config (tests point it at a dead port).
     pub fn with_mail_config(
         config: Config,
+        keys: TokenKeys,
         aws: &aws_config::SdkConfig,
         ses: &aws_config::SdkConfig,
     ) -> Result<Arc<App>, InitError> {
-        let keys = TokenKeys::from_config(&config)?;
         let calls = CallCounter::default();
         let dynamo = aws_sdk_dynamodb::config::Builder::from(aws)
             .interceptor(calls.interceptor("dynamodb"))
@@ -105,6 +125,28 @@ impl App {
     }
 }
 
+/// The public keys of `JWT_PUBLIC_KEYS`, and, where `JWT_SIGNING_KEY_SECRET` is set (the
+/// signing functions), the private key read from Secrets Manager: one GetSecretValue per
+/// cold start, through the same SDK config as DynamoDB. A key whose kid and public key are
+/// not published fails init.
+pub async fn load_keys(
+    config: &Config,
+    aws: &aws_config::SdkConfig,
+) -> Result<TokenKeys, InitError> {
+    let Some(secret_id) = &config.jwt_signing_key_secret else {
+        return Ok(TokenKeys::verifying(config)?);
+    };
+    let secrets = aws_sdk_secretsmanager::config::Builder::from(aws)
+        .timeout_config(timeouts(config.aws_attempt_timeout))
+        .build();
+    let secret = signing_key::read(
+        &aws_sdk_secretsmanager::Client::from_conf(secrets),
+        secret_id,
+    )
+    .await?;
+    Ok(TokenKeys::signing(config, secret.signer()?)?)
+}
+
 /// Bounded waits, so an unreachable or stalled dependency becomes a quick 503 rather than a
 /// request that hangs until the Lambda timeout (the SDK's standard retries still apply).
 fn timeouts(attempt: std::time::Duration) -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
@@ -122,7 +164,9 @@ mod tests {
     fn config() -> Config {
         Config::from_lookup(|name| match name {
             "TABLE_NAME" => Some("t".into()),
-            "JWT_SIGNING_KEY" => Some("k".into()),
+            "JWT_PUBLIC_KEYS" => {
+                Some("roster-1=11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo".into())
+            }
             _ => None,
         })
         .expect("config")

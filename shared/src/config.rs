@@ -14,9 +14,12 @@ pub enum ConfigError {
 #[derive(Clone)]
 pub struct Config {
     pub table_name: String,
-    /// Base64 of the 32-byte Ed25519 seed that signs access tokens.
-    pub jwt_signing_key: String,
-    pub jwt_key_id: String,
+    /// The keys every function verifies access tokens with, all published as the JWKS
+    /// (`JWT_PUBLIC_KEYS`: comma-separated `kid=x`, x the base64url Ed25519 public key).
+    pub jwt_public_keys: crate::auth::jwt::PublicKeys,
+    /// Secrets Manager id (name or ARN) of the private signing key, set only on the functions
+    /// that sign (auth, accept); read once per cold start (`auth::signing_key`).
+    pub jwt_signing_key_secret: Option<String>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub access_token_ttl: Duration,
@@ -59,8 +62,8 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("table_name", &self.table_name)
-            .field("jwt_signing_key", &"***")
-            .field("jwt_key_id", &self.jwt_key_id)
+            .field("jwt_public_keys", &self.jwt_public_keys.to_string())
+            .field("jwt_signing_key_secret", &self.jwt_signing_key_secret)
             .field("jwt_issuer", &self.jwt_issuer)
             .field("tiers", &self.tiers)
             .finish_non_exhaustive()
@@ -139,8 +142,14 @@ impl Config {
         let login_max_failures = count("LOGIN_MAX_FAILURES", "5")? as u32;
         Ok(Config {
             table_name: required("TABLE_NAME")?,
-            jwt_signing_key: required("JWT_SIGNING_KEY")?,
-            jwt_key_id: or("JWT_KEY_ID", "roster-1"),
+            jwt_public_keys: crate::auth::jwt::PublicKeys::parse(&required("JWT_PUBLIC_KEYS")?)
+                .map_err(|reason| ConfigError::Invalid {
+                    name: "JWT_PUBLIC_KEYS",
+                    reason,
+                })?,
+            jwt_signing_key_secret: get("JWT_SIGNING_KEY_SECRET")
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty()),
             jwt_issuer: or("JWT_ISSUER", "roster"),
             jwt_audience: or("JWT_AUDIENCE", "roster-api"),
             access_token_ttl: seconds("ACCESS_TOKEN_TTL_SECONDS", 900)?,
@@ -186,6 +195,9 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// A valid JWT_PUBLIC_KEYS value (the RFC 8032 test key).
+    const KEYS: &str = "roster-1=11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+
     fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = vars
             .iter()
@@ -196,7 +208,7 @@ mod tests {
 
     #[test]
     fn names_the_missing_variable() {
-        let err = Config::from_lookup(lookup(&[("JWT_SIGNING_KEY", "k")])).unwrap_err();
+        let err = Config::from_lookup(lookup(&[("JWT_PUBLIC_KEYS", KEYS)])).unwrap_err();
         assert_eq!(
             err.to_string(),
             "environment variable TABLE_NAME is required but not set"
@@ -207,7 +219,7 @@ mod tests {
     fn names_the_bad_variable() {
         let err = Config::from_lookup(lookup(&[
             ("TABLE_NAME", "t"),
-            ("JWT_SIGNING_KEY", "k"),
+            ("JWT_PUBLIC_KEYS", KEYS),
             ("ACCESS_TOKEN_TTL_SECONDS", "soon"),
         ]))
         .unwrap_err();
@@ -217,7 +229,7 @@ mod tests {
         );
         let err = Config::from_lookup(lookup(&[
             ("TABLE_NAME", "t"),
-            ("JWT_SIGNING_KEY", "k"),
+            ("JWT_PUBLIC_KEYS", KEYS),
             ("ALLOW_SELF_SERVICE_ORGS", "maybe"),
         ]))
         .unwrap_err();
@@ -227,20 +239,65 @@ mod tests {
     #[test]
     fn defaults_apply() {
         let c =
-            Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SIGNING_KEY", "k")])).unwrap();
+            Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_PUBLIC_KEYS", KEYS)])).unwrap();
         assert_eq!(c.access_token_ttl, Duration::from_secs(900));
         assert!(c.allow_self_service_orgs);
         assert_eq!(c.tiers.names(), vec!["free", "pro", "enterprise"]);
         assert_eq!(c.invitations_per_org_per_day, 1000);
         assert_eq!(c.invitations_per_day, 10_000);
         assert!(!format!("{c:?}").contains("\"k\""));
+        assert_eq!(c.jwt_public_keys.to_string(), KEYS);
+        assert_eq!(c.jwt_signing_key_secret, None);
+    }
+
+    #[test]
+    fn public_keys_are_required_and_checked_by_name() {
+        let err = Config::from_lookup(lookup(&[("TABLE_NAME", "t")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable JWT_PUBLIC_KEYS is required but not set"
+        );
+        for bad in [
+            "roster-1",
+            "roster-1=abc",
+            "../etc=11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+        ] {
+            let err = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_PUBLIC_KEYS", bad)]))
+                .unwrap_err();
+            assert!(
+                err.to_string()
+                    .starts_with("environment variable JWT_PUBLIC_KEYS is invalid: "),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_signing_key_secret_is_only_an_id() {
+        let c = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_PUBLIC_KEYS", KEYS),
+            ("JWT_SIGNING_KEY_SECRET", " roster/signing-key "),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.jwt_signing_key_secret.as_deref(),
+            Some("roster/signing-key")
+        );
+        let blank = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_PUBLIC_KEYS", KEYS),
+            ("JWT_SIGNING_KEY_SECRET", ""),
+        ]))
+        .unwrap();
+        assert_eq!(blank.jwt_signing_key_secret, None);
     }
 
     #[test]
     fn tiers_and_the_daily_cap_are_read_and_checked() {
         let c = Config::from_lookup(lookup(&[
             ("TABLE_NAME", "t"),
-            ("JWT_SIGNING_KEY", "k"),
+            ("JWT_PUBLIC_KEYS", KEYS),
             (
                 "TIERS",
                 "free:invites=100:seats=10,pro:invites=1000,enterprise",
@@ -261,7 +318,7 @@ mod tests {
         ] {
             let err = Config::from_lookup(lookup(&[
                 ("TABLE_NAME", "t"),
-                ("JWT_SIGNING_KEY", "k"),
+                ("JWT_PUBLIC_KEYS", KEYS),
                 (name, value),
             ]))
             .unwrap_err();

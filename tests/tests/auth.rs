@@ -283,12 +283,14 @@ async fn access_tokens_are_refused_when_forged_expired_or_misused() {
     let mut old_version = claims(&t, &sub);
     old_version.ver = 7;
 
-    let other_keys = roster::auth::TokenKeys::from_config(&{
-        let mut c = t.app.config.clone();
-        c.jwt_signing_key = roster::auth::TokenKeys::generate_seed();
-        c
-    })
-    .unwrap();
+    // Another key under the published kid.
+    let stranger = roster::auth::SigningSecret::generate("roster-1")
+        .and_then(|s| s.signer())
+        .unwrap();
+    let mut config = t.app.config.clone();
+    config.jwt_public_keys =
+        roster::auth::jwt::PublicKeys::parse(&stranger.public().to_string()).unwrap();
+    let other_keys = roster::auth::TokenKeys::signing(&config, stranger).unwrap();
 
     let header_none = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(&t, &sub)).unwrap());

@@ -109,7 +109,7 @@ async fn every_route_answers_503_when_dynamodb_is_unreachable() {
         .await;
     let broken = TestApp {
         dynamo: t.dynamo.clone(),
-        app: App::with_mail_config(t.app.config.clone(), &dead, &aws).unwrap(),
+        app: App::with_mail_config(t.app.config.clone(), t.app.keys.clone(), &dead, &aws).unwrap(),
     };
     let token = signed_token(&broken.app);
     let mut seen = Vec::new();
@@ -275,7 +275,8 @@ impl FaultyDynamo {
             .await;
         TestApp {
             dynamo: t.dynamo.clone(),
-            app: App::with_mail_config(t.app.config.clone(), &faulty, &aws).unwrap(),
+            app: App::with_mail_config(t.app.config.clone(), t.app.keys.clone(), &faulty, &aws)
+                .unwrap(),
         }
     }
 

@@ -27,7 +27,6 @@ use common::{Actor, PASSWORD, Reply, TestApp, unique_code, unique_email};
 use lambda_http::http::{Method, Request as HttpRequest, header};
 use lambda_http::{Body, Request};
 use roster::clock::Now;
-use roster::config::Config;
 use roster::domain::{OrgId, OrgRole};
 use serde_json::{Value, json};
 
@@ -1419,22 +1418,6 @@ async fn pending_phase_cursor(t: &TestApp, uri: &str, token: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // Section: tokens.
 
-fn keys_with(seed: &str, tweak: &[(&str, &str)]) -> roster::auth::TokenKeys {
-    let config = Config::from_lookup(|name| {
-        tweak
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-            .or_else(|| match name {
-                "TABLE_NAME" => Some("unused".into()),
-                "JWT_SIGNING_KEY" => Some(seed.to_string()),
-                _ => None,
-            })
-    })
-    .unwrap();
-    roster::auth::TokenKeys::from_config(&config).unwrap()
-}
-
 fn unsigned(header: &Value, claims: &Value, signature: &str) -> String {
     format!(
         "{}.{}.{signature}",
@@ -1446,7 +1429,7 @@ fn unsigned(header: &Value, claims: &Value, signature: &str) -> String {
 /// Every forged, damaged or misused access token, as the Authorization header it arrives in.
 fn access_token_variants(t: &TestApp, victim: &Actor, other: &Actor) -> Vec<(String, String)> {
     let keys = &t.app.keys;
-    let seed = t.app.config.jwt_signing_key.clone();
+    let signer = keys.signer().expect("the test app signs");
     let now = Now::get().epoch();
     let sub = victim.user.id.to_string();
     let claims = json!({
@@ -1462,7 +1445,7 @@ fn access_token_variants(t: &TestApp, victim: &Actor, other: &Actor) -> Vec<(Str
     let valid = sign(&claims);
     let parts: Vec<&str> = valid.split('.').collect();
     let (head, payload, sig) = (parts[0], parts[1], parts[2]);
-    let kid = t.app.config.jwt_key_id.clone();
+    let kid = signer.kid().to_string();
     let jwk = serde_json::to_value(keys.jwks()).unwrap();
     let x = jwk["keys"][0]["x"].as_str().unwrap().to_string();
     let hs256 = |secret: &[u8]| {
@@ -1470,9 +1453,12 @@ fn access_token_variants(t: &TestApp, victim: &Actor, other: &Actor) -> Vec<(Str
         h.kid = Some(kid.clone());
         jsonwebtoken::encode(&h, &claims, &jsonwebtoken::EncodingKey::from_secret(secret)).unwrap()
     };
-    let stranger = keys_with(&roster::auth::TokenKeys::generate_seed(), &[]);
-    let other_kid = keys_with(&seed, &[("JWT_KEY_ID", "roster-2")]);
-    let traversal_kid = keys_with(&seed, &[("JWT_KEY_ID", "../../../../dev/null")]);
+    // Another key under the published kid; the published key under other kids.
+    let stranger = roster::auth::SigningSecret::generate(&kid)
+        .and_then(|s| s.signer())
+        .unwrap();
+    let other_kid = signer.with_kid("roster-2");
+    let traversal_kid = signer.with_kid("../../../../dev/null");
     let escalated = with(&|c| c["sub"] = json!(other.user.id.to_string()));
     let refresh = victim.refresh.clone();
     let invitation = forged_invitation_token();

@@ -45,10 +45,10 @@ async fn the_served_api_signs_in_and_manages_organizations() {
         return;
     };
     // A platform admin in the table the served functions use.
-    let config = Config::from_env().expect("TABLE_NAME and JWT_SIGNING_KEY from scripts/test");
+    let config = Config::from_env().expect("TABLE_NAME and JWT_PUBLIC_KEYS from scripts/test");
     env_or_fail("AWS_ENDPOINT_URL");
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let app = App::new(config, &aws).unwrap();
+    let app = App::load(config, &aws).await.unwrap();
     let email = unique_email("http-admin");
     let now = Now::get().rfc3339();
     let admin = User {

@@ -73,10 +73,13 @@ impl TestApp {
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         env_or_fail("AWS_ENDPOINT_URL");
         let table = format!("roster-test-{}", uuid::Uuid::new_v4().simple());
-        let key = roster::auth::TokenKeys::generate_seed();
+        // The signing key in memory: only tests/tests/keys.rs goes through Secrets Manager.
+        let signer = roster::auth::SigningSecret::generate("roster-1")
+            .and_then(|s| s.signer())
+            .expect("signing key");
         let mut config = Config::from_lookup(|name| match name {
             "TABLE_NAME" => Some(table.clone()),
-            "JWT_SIGNING_KEY" => Some(key.clone()),
+            "JWT_PUBLIC_KEYS" => Some(signer.public().to_string()),
             _ => None,
         })
         .expect("test config");
@@ -85,7 +88,8 @@ impl TestApp {
         config.aws_attempt_timeout = std::time::Duration::from_secs(20);
         tweak(&mut config);
         let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let app = App::new(config, &aws).expect("app");
+        let keys = roster::auth::TokenKeys::signing(&config, signer).expect("keys");
+        let app = App::new(config, keys, &aws).expect("app");
         app.store
             .create_table_if_missing()
             .await
@@ -100,15 +104,17 @@ impl TestApp {
         }
     }
 
-    /// The table and key of the served local API (scripts/test's TABLE_NAME and
-    /// JWT_SIGNING_KEY), for tests that go through `cargo lambda watch`.
+    /// The table and keys of the served local API, for tests that go through
+    /// `cargo lambda watch`: scripts/test's TABLE_NAME, JWT_PUBLIC_KEYS and
+    /// JWT_SIGNING_KEY_SECRET (read from the emulator's Secrets Manager, as auth does).
     pub async fn served() -> TestApp {
         env_or_fail("AWS_ENDPOINT_URL");
-        let config = Config::from_env().expect("TABLE_NAME and JWT_SIGNING_KEY from scripts/test");
+        let config = Config::from_env()
+            .expect("TABLE_NAME, JWT_PUBLIC_KEYS and JWT_SIGNING_KEY_SECRET from scripts/test");
         let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         TestApp {
             dynamo: aws_sdk_dynamodb::Client::new(&aws),
-            app: App::new(config, &aws).expect("app"),
+            app: App::load(config, &aws).await.expect("app"),
         }
     }
 
@@ -122,7 +128,8 @@ impl TestApp {
             .await;
         TestApp {
             dynamo: self.dynamo.clone(),
-            app: App::with_mail_config(self.app.config.clone(), &aws, &dead).expect("app"),
+            app: App::with_mail_config(self.app.config.clone(), self.app.keys.clone(), &aws, &dead)
+                .expect("app"),
         }
     }
 
