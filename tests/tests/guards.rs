@@ -214,7 +214,7 @@ async fn editing_or_deleting_ones_own_account_with_stale_credentials_is_refused(
     let r = t
         .app
         .store
-        .update_user(&target, &changes, &caller, &Authority::SignedIn)
+        .update_user(&target, &changes, &caller, &Authority::SignedIn, None)
         .await;
     assert!(matches!(r, Err(ServiceError::Unauthorized)), "{r:?}");
     let r = t
@@ -228,7 +228,7 @@ async fn editing_or_deleting_ones_own_account_with_stale_credentials_is_refused(
     let r = t
         .app
         .store
-        .update_user(&target, &changes, &target, &Authority::SignedIn)
+        .update_user(&target, &changes, &target, &Authority::SignedIn, None)
         .await;
     assert_eq!(r.map(|u| u.name).ok().as_deref(), Some("Renamed"));
 }
@@ -393,7 +393,7 @@ async fn the_writes_themselves_refuse_an_org_level_caller_on_a_platform_admin() 
     let r = t
         .app
         .store
-        .update_user(&root, &changes, &admin, &managers(org))
+        .update_user(&root, &changes, &admin, &managers(org), None)
         .await;
     assert!(r.is_err(), "user update: {r:?}");
     let r = t.app.store.delete_user(&root, &admin, &managers(org)).await;
