@@ -65,12 +65,21 @@ use_emulator() {
   export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
 }
 
-# The local signing key, made once and reused by later runs.
-local_signing_key() {
-  local file="$LOCAL/jwt-signing-key"
-  if [ ! -s "$file" ]; then
-    "$ADMIN_BIN" gen-key >"$file"
-    chmod 600 "$file"
+# signing_key_secret [FILE]: puts a signing key into the emulator's Secrets Manager, as in
+# AWS, and exports what the functions are given: JWT_SIGNING_KEY_SECRET (the secret's id)
+# and JWT_PUBLIC_KEYS (its public kid=x entry). With FILE, the key in FILE, made there on
+# first use (scripts/dev keeps it in .local/ across runs); without, a new key. Needs the
+# emulator (use_emulator) and roster-admin (build_admin).
+signing_key_secret() {
+  local file="${1:-}"
+  export JWT_SIGNING_KEY_SECRET="roster/signing-key"
+  if [ -n "$file" ]; then
+    if [ ! -s "$file" ]; then
+      (umask 077 && "$ADMIN_BIN" gen-key --kid roster-1 >"$file" 2>/dev/null)
+    fi
+    JWT_PUBLIC_KEYS="$("$ADMIN_BIN" put-signing-key --secret-id "$JWT_SIGNING_KEY_SECRET" --file "$file")"
+  else
+    JWT_PUBLIC_KEYS="$("$ADMIN_BIN" put-signing-key --secret-id "$JWT_SIGNING_KEY_SECRET")"
   fi
-  cat "$file"
+  export JWT_PUBLIC_KEYS
 }

@@ -6,7 +6,7 @@
 
 use super::jwt::{KeyError, Signer, valid_kid};
 use aws_sdk_secretsmanager::Client;
-use aws_sdk_secretsmanager::error::DisplayErrorContext;
+use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
@@ -101,7 +101,7 @@ pub async fn read(client: &Client, secret_id: &str) -> Result<SigningSecret, Sec
         .await
         .map_err(|e| SecretError::Read {
             secret_id: secret_id.to_string(),
-            reason: DisplayErrorContext(&e).to_string(),
+            reason: reason(&e),
         })?;
     let json = out
         .secret_string()
@@ -148,10 +148,29 @@ pub async fn put(
                 .secret_string(secret.to_json())
                 .send()
                 .await
-                .map_err(|e| write_error(DisplayErrorContext(&e).to_string()))?;
+                .map_err(|e| write_error(reason(&e)))?;
             Ok(Put::Updated)
         }
-        Err(e) => Err(write_error(DisplayErrorContext(&e).to_string())),
+        Err(e) => Err(write_error(reason(&e))),
+    }
+}
+
+/// Why a request failed, never with a response body in it (a body of GetSecretValue could
+/// hold the key).
+fn reason<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
+{
+    match e {
+        SdkError::ServiceError(ctx) => format!(
+            "{}: {}",
+            ctx.err().code().unwrap_or("unknown error"),
+            ctx.err().message().unwrap_or("no message")
+        ),
+        SdkError::ResponseError(_) => "the response could not be read".into(),
+        // Timeouts and connection or request-building failures: no response involved.
+        other => DisplayErrorContext(other).to_string(),
     }
 }
 
