@@ -141,15 +141,17 @@ impl Store {
         caller_at: Option<usize>,
         reason: impl Fn(usize) -> crate::error::ServiceError,
     ) -> crate::error::ServiceResult<()> {
-        let failed = std::cell::Cell::new(None);
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // Atomic rather than a Cell: the future must stay Send.
+        let failed = AtomicUsize::new(usize::MAX);
         let outcome = self
             .transact(items, |i| {
-                failed.set(Some(i));
+                failed.store(i, Ordering::Relaxed);
                 reason(i)
             })
             .await;
         match outcome {
-            Err(e) if caller_at.is_some() && failed.get() == caller_at => {
+            Err(e) if caller_at.is_some() && Some(failed.load(Ordering::Relaxed)) == caller_at => {
                 match self.get_user(&caller.id).await? {
                     Some(now) if now.token_version == caller.token_version => Err(e),
                     _ => Err(crate::error::ServiceError::Unauthorized),
