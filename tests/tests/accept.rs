@@ -404,3 +404,125 @@ async fn cleanup_expires_only_what_is_due_and_is_idempotent() {
         .unwrap();
     assert!(report.stopped_early);
 }
+
+/// Accepting with a name and a password (the new-account form) for an email that already
+/// has an account. The new account is attempted first and refused by the email's claim in
+/// the same transaction; then the existing account is looked up and the password must
+/// prove it: the right one accepts as that account (the name is ignored, nothing about the
+/// account changes, no second account exists), a wrong one is a 401 and changes nothing.
+#[tokio::test]
+async fn a_name_and_password_for_an_existing_email_accept_as_that_account_or_not_at_all() {
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    use roster::storage::keys;
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let existing = t.user_without_org().await;
+    let email = existing.user.email.to_string();
+    t.invite(&owner, org, &[&email], "member").await;
+    let token = t.latest_token(&email).await;
+    let accounts = || async {
+        let by_email = t
+            .dynamo
+            .query()
+            .table_name(&t.app.config.table_name)
+            .index_name(keys::GSI2)
+            .key_condition_expression("gsi2pk = :pk")
+            .expression_attribute_values(":pk", V::S(keys::email_pk(&existing.user.email)))
+            .send()
+            .await
+            .unwrap();
+        let claim = t
+            .dynamo
+            .get_item()
+            .table_name(&t.app.config.table_name)
+            .key("pk", V::S(keys::email_pk(&existing.user.email)))
+            .key("sk", V::S(keys::EMAIL_SK.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        let ids: Vec<String> = by_email
+            .items()
+            .iter()
+            .filter_map(|i| i.get("id").and_then(|v| v.as_s().ok()).cloned())
+            .collect();
+        let owner = claim
+            .item()
+            .and_then(|i| i.get("owner"))
+            .and_then(|v| v.as_s().ok())
+            .cloned();
+        (ids, owner)
+    };
+    let one = (
+        vec![existing.user.id.to_string()],
+        Some(existing.user.id.to_string()),
+    );
+    assert_eq!(accounts().await, one);
+
+    let r = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            None,
+            Some(json!({"token": token, "name": "Someone Else", "password": "not the password at all"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (401, "invalid_credentials"),
+        "{}",
+        r.body
+    );
+    assert_eq!(accounts().await, one, "no second account");
+    let preview = t
+        .call(
+            "GET",
+            &format!("/invitations/preview?token={token}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(preview.body["status"], "pending", "the link still works");
+    let me = t.call("GET", "/me", Some(&existing.token), None).await;
+    assert_eq!(me.body["org_id"], serde_json::Value::Null);
+
+    let r = t
+        .call(
+            "POST",
+            "/invitations/accept",
+            None,
+            Some(json!({"token": token, "name": "Someone Else", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["user"]["id"], existing.user.id.to_string());
+    assert_eq!(
+        r.body["user"]["name"], existing.user.name,
+        "the name is ignored"
+    );
+    assert_eq!(r.body["user"]["org_id"], org.to_string());
+    assert_eq!(r.body["user"]["role"], "member");
+    assert_eq!(accounts().await, one, "still one account");
+    let stored = t
+        .app
+        .store
+        .get_user(&existing.user.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stored.name.as_str(), stored.org_id, stored.role),
+        (
+            existing.user.name.as_str(),
+            Some(org),
+            Some(OrgRole::Member)
+        )
+    );
+    // Its password and its other sessions are as they were.
+    assert_eq!(stored.password_hash, existing.user.password_hash);
+    let me = t.call("GET", "/me", Some(&existing.token), None).await;
+    assert_eq!((me.status, me.body["role"].clone()), (200, json!("member")));
+    t.login(&email).await;
+    let org_now = t.app.store.get_org(&org).await.unwrap().unwrap();
+    assert_eq!(org_now.member_count, 2);
+}
