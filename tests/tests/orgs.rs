@@ -472,3 +472,61 @@ async fn code_changes_free_the_old_code_and_deletion_frees_it_too() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn a_delete_out_of_time_answers_and_cleanup_detaches_the_rest() {
+    let t = TestApp::spawn().await;
+    let root = t.platform_admin().await;
+    let (org, owner) = t.org_with_owner().await;
+    let mut members = vec![owner.clone()];
+    for _ in 0..3 {
+        members.push(t.member_of(org, OrgRole::Member).await);
+    }
+    let found = t.app.store.get_org(&org).await.unwrap();
+    let code = found.as_ref().map(|o| o.code.clone());
+    let caller = t.app.store.get_user(&owner.user.id).await.unwrap().unwrap();
+    // No time at all for detaching (the API gives it DELETE_INLINE_BUDGET).
+    roster::services::orgs::delete(
+        &t.app,
+        &caller,
+        found,
+        code.as_deref(),
+        std::time::Duration::ZERO,
+    )
+    .await
+    .expect("the deletion itself succeeds");
+    assert!(roster::services::orgs::DELETE_INLINE_BUDGET <= std::time::Duration::from_secs(10));
+
+    // Deleted for every reader at once; the members are left for cleanup.
+    let r = t
+        .call("GET", &format!("/orgs/{org}"), Some(&root.token), None)
+        .await;
+    assert_eq!(r.status, 404);
+    for m in &members {
+        let user = t.app.store.get_user(&m.user.id).await.unwrap().unwrap();
+        assert_eq!(user.org_id, Some(org), "{} still attached", user.email);
+    }
+    assert_eq!(t.app.store.deleting_orgs(10).await.unwrap(), vec![org]);
+
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+    let report = roster::services::cleanup::run(&t.app, deadline)
+        .await
+        .unwrap();
+    assert_eq!(report.orgs_finished, 1, "{report:?}");
+    assert!(!report.stopped_early, "{report:?}");
+    for m in &members {
+        let user = t.app.store.get_user(&m.user.id).await.unwrap().unwrap();
+        assert_eq!((user.org_id, user.role), (None, None), "{}", user.email);
+    }
+    assert!(t.app.store.deleting_orgs(10).await.unwrap().is_empty());
+    // The former owner may start again.
+    let r = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&owner.token),
+            Some(json!({"name": "Again", "code": unique_code()})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}

@@ -444,8 +444,10 @@ impl Store {
                 Ok(()) => results.extend(chunk.iter().map(|_| Ok(()))),
                 Err(ServiceError::Unavailable(e)) => return Err(ServiceError::Unavailable(e)),
                 // A chunk lost a race on one of its items: write its invitations one by one,
-                // so only the failing ones fail.
-                Err(ServiceError::Conflict) if chunk.len() > 1 => {
+                // so only the failing ones fail. The first chunk also carried the day counts,
+                // the deployment's being one item every invite request writes: a single
+                // invitation is retried too, without them (they were added above).
+                Err(ServiceError::Conflict) if chunk.len() > 1 || (i == 0 && quota.is_some()) => {
                     for w in chunk.iter() {
                         results.push(write(std::slice::from_ref(w), i == 0, false).await);
                     }
@@ -634,17 +636,27 @@ impl Store {
             role: inv.role,
             link: link.clone(),
         };
-        self.write_chunk(
-            &inv.org_id,
-            actor,
-            authority,
-            std::slice::from_ref(&w),
-            now,
-            retention,
-            true,
-            quota.map(|q| (q, 1)),
-        )
-        .await
+        let write = |counted| {
+            self.write_chunk(
+                &inv.org_id,
+                actor,
+                authority,
+                std::slice::from_ref(&w),
+                now,
+                retention,
+                true,
+                counted,
+            )
+        };
+        match (write(quota.map(|q| (q, 1))).await, quota) {
+            // The race may have been on the deployment's day count, which every invite
+            // request writes: once more without the counts, which are then added on their own.
+            (Err(ServiceError::Conflict), Some(q)) => {
+                write(None).await?;
+                self.add_to_invite_quota(q, 1).await
+            }
+            (outcome, _) => outcome,
+        }
     }
 
     /// Ends a pending invitation as `revoked` (by an admin) or `declined` (by its invitee) or
