@@ -161,7 +161,7 @@ async fn every_operation_keeps_to_its_request_budget() {
             Some(json!({"email": email, "password": PASSWORD})),
         ),
         200,
-        b(2, 3, 0),
+        b(2, 10, 0),
     )
     .await;
     let fresh = run.t.login(&email).await;
@@ -313,7 +313,7 @@ async fn every_operation_keeps_to_its_request_budget() {
             None,
         ),
         200,
-        b(2, 3, 0),
+        b(2, 5, 0),
     )
     .await;
     run.op(
@@ -325,7 +325,7 @@ async fn every_operation_keeps_to_its_request_budget() {
             Some(json!({"token": token, "name": "New", "password": PASSWORD})),
         ),
         200,
-        b(2, 3, 0),
+        b(2, 5, 0),
     )
     .await;
     let solo2 = run.t.user_without_org().await;
@@ -344,7 +344,7 @@ async fn every_operation_keeps_to_its_request_budget() {
             Some(json!({"token": token})),
         ),
         200,
-        b(2, 4, 0),
+        b(2, 6, 0),
     )
     .await;
     let declined = unique_email("no");
@@ -361,7 +361,7 @@ async fn every_operation_keeps_to_its_request_budget() {
             Some(json!({"token": token})),
         ),
         200,
-        b(2, 3, 0),
+        b(2, 5, 0),
     )
     .await;
     run.op(
