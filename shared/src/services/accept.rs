@@ -231,26 +231,42 @@ pub async fn accept(
     let Opened {
         token, inv, link, ..
     } = opened?;
-    // The link was good: its attempt is given back while the acceptance goes on.
-    let ((), accepted) = tokio::join!(
-        async {
-            link.give_back(app)
-                .await
-                .unwrap_or_else(|e| tracing::warn!(error = %e, "link attempt not given back"))
-        },
-        Box::pin(accept_opened(
-            app,
-            &req,
-            &token,
-            &inv,
-            signed_in,
-            bearer.is_some(),
-            source
-        ))
-    );
+    // The link was good: its attempt is given back beside the acceptance's next request (so
+    // it takes no round trip of its own), or at the end if none came.
+    let mut link = Some(link);
+    let accepted = Box::pin(accept_opened(
+        app,
+        &req,
+        &token,
+        &inv,
+        signed_in,
+        bearer.is_some(),
+        source,
+        &mut link,
+    ))
+    .await;
+    beside(app, &mut link, async {}).await;
     accepted
 }
 
+/// Runs `step` with the link's attempt (if still held) given back alongside it.
+async fn beside<T>(
+    app: &App,
+    link: &mut Option<Attempt>,
+    step: impl std::future::Future<Output = T>,
+) -> T {
+    let Some(held) = link.take() else {
+        return step.await;
+    };
+    let (given, out) = tokio::join!(held.give_back(app), step);
+    if let Err(e) = given {
+        // The address's count stays one too high until its window ends: logged, not fatal.
+        tracing::warn!(error = %e, "link attempt not given back");
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn accept_opened(
     app: &App,
     req: &AcceptRequest,
@@ -259,6 +275,7 @@ async fn accept_opened(
     signed_in: ServiceResult<Option<User>>,
     has_bearer: bool,
     source: Option<&str>,
+    link: &mut Option<Attempt>,
 ) -> ServiceResult<TokenPair> {
     if inv.status != InvitationStatus::Pending {
         return Err(dead(inv.status));
@@ -267,12 +284,12 @@ async fn accept_opened(
         Some(user) if user.email != inv.email => return Err(ServiceError::EmailMismatch),
         Some(user) => Acceptor::Existing(user),
         None if req.name.is_some() => Acceptor::New(new_account(inv, req).await?),
-        None => match existing_by_password(app, inv, req, source).await? {
+        None => match beside(app, link, existing_by_password(app, inv, req, source)).await? {
             Some(proved) => return join_proved(app, token, inv, proved).await,
             None => Acceptor::New(new_account(inv, req).await?),
         },
     };
-    match join(app, token, inv, who).await {
+    match beside(app, link, join(app, token, inv, who)).await {
         // The email has an account after all: accept as that account, if it proves itself.
         Err(ServiceError::EmailTaken) if !has_bearer => {
             let proved = existing_by_password(app, inv, req, source)
