@@ -376,6 +376,25 @@ async fn every_route_answers_every_caller_as_designed() {
             [401, 401, 403, 200, 200, 404, 200],
             |w| ("GET", format!("/orgs/{}/audit", w.org), None),
         ),
+        // Email confirmation: the link is the proof, whoever calls (none here is valid).
+        ("POST /users/confirm-email", [404; 7], |w| {
+            let token = format!("{}.{}", w.target, "A".repeat(43));
+            (
+                "POST",
+                "/users/confirm-email".into(),
+                body(json!({ "token": token })),
+            )
+        }),
+        ("GET /confirm-email", [200; 7], |_| {
+            ("GET", "/confirm-email?token=anything".into(), None)
+        }),
+        ("POST /confirm-email", [404; 7], |w| {
+            (
+                "POST",
+                "/confirm-email".into(),
+                Some(format!("token={}.{}", w.target, "A".repeat(43))),
+            )
+        }),
     ];
     let mut table = format!(
         "| route | {} |\n|---|{}\n",
@@ -400,7 +419,7 @@ async fn every_route_answers_every_caller_as_designed() {
             }
             if r.status >= 400
                 && !uri.starts_with("/invite?")
-                && !(method == "POST" && uri == "/invite")
+                && !(method == "POST" && (uri == "/invite" || uri == "/confirm-email"))
             {
                 assert_eq!(
                     r.headers["content-type"], "application/problem+json",
@@ -421,5 +440,5 @@ async fn every_route_answers_every_caller_as_designed() {
         failures.len(),
         failures.join("\n")
     );
-    assert_eq!(rows.len() * CALLERS.len(), 33 * 7);
+    assert_eq!(rows.len() * CALLERS.len(), 36 * 7);
 }
