@@ -1,7 +1,7 @@
 //! Members of an organization: list (with pending invitations), read, change roles, remove,
 //! leave, transfer ownership. Bulk changes are all or nothing and name every blocker.
 
-use super::access::{self, OWNER};
+use super::access;
 use crate::app::App;
 use crate::clock::Now;
 use crate::domain::{Invitation, OrgId, OrgRole, Organization, Page, User, UserId};
@@ -451,18 +451,7 @@ pub async fn transfer(
     target: Option<User>,
 ) -> ServiceResult<Organization> {
     let org = org_or_404(org)?;
-    let authority = if caller.platform_admin {
-        Authority::PlatformAdmin
-    } else {
-        match caller.role_in(&org.id) {
-            None => return Err(ServiceError::NotFound),
-            Some(OrgRole::Owner) => Authority::OrgRole {
-                org: org.id,
-                roles: OWNER,
-            },
-            Some(_) => return Err(ServiceError::Forbidden),
-        }
-    };
+    let authority = access::owner(caller, &org.id)?;
     UserId::parse(&req.user_id).map_err(|e| ServiceError::field("user_id", e.message))?;
     let target = target
         .filter(|u| u.org_id == Some(org.id))

@@ -3,14 +3,12 @@
 
 use crate::app::App;
 use crate::clock::Now;
-use crate::domain::{
-    Description, OrgCode, OrgId, OrgName, OrgRole, Organization, Page, Tier, User,
-};
+use crate::domain::{Description, OrgCode, OrgId, OrgName, Organization, Page, Tier, User};
 use crate::error::{ServiceError, ServiceResult};
-use crate::storage::{Authority, NewOrg, OrgChanges};
+use crate::storage::{NewOrg, OrgChanges};
 use serde::Deserialize;
 
-use super::access::{MANAGERS, OWNER};
+use super::access;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,12 +48,6 @@ pub struct UpdateOrg {
 
 fn parse_tier(app: &App, raw: &str) -> ServiceResult<Tier> {
     Tier::parse(raw, &app.config.tiers).map_err(|e| ServiceError::field("tier", e.message))
-}
-
-/// The organization if the caller may see it at all; otherwise the same 404 as a missing one.
-fn visible(caller: &User, org: Option<Organization>) -> ServiceResult<Organization> {
-    org.filter(|o| caller.platform_admin || caller.org_id == Some(o.id))
-        .ok_or(ServiceError::NotFound)
 }
 
 /// Creates an organization. A platform admin may put it on any tier; a self-service
@@ -128,7 +120,7 @@ pub async fn list(
 }
 
 pub fn get(caller: &User, org: Option<Organization>) -> ServiceResult<Organization> {
-    visible(caller, org)
+    access::reader(caller, org)
 }
 
 pub async fn update(
@@ -137,19 +129,12 @@ pub async fn update(
     org: Option<Organization>,
     req: UpdateOrg,
 ) -> ServiceResult<Organization> {
-    let org = visible(caller, org)?;
-    let authority = if caller.platform_admin {
-        Authority::PlatformAdmin
-    } else {
-        let role = caller.role_in(&org.id).ok_or(ServiceError::NotFound)?;
-        if !role.manages_org() || req.tier.is_some() || req.code.is_some() {
-            return Err(ServiceError::Forbidden);
-        }
-        Authority::OrgRole {
-            org: org.id,
-            roles: MANAGERS,
-        }
-    };
+    let org = access::reader(caller, org)?;
+    let authority = access::manager(caller, &org.id)?;
+    // Tier and code are the platform's to set.
+    if (req.tier.is_some() || req.code.is_some()) && !caller.platform_admin {
+        return Err(ServiceError::Forbidden);
+    }
     let changes = OrgChanges {
         name: req.name,
         description: req.description,
@@ -183,18 +168,8 @@ pub async fn delete(
     confirm: Option<&str>,
     budget: std::time::Duration,
 ) -> ServiceResult<()> {
-    let org = visible(caller, org)?;
-    let authority = if caller.platform_admin {
-        Authority::PlatformAdmin
-    } else {
-        if caller.role_in(&org.id) != Some(OrgRole::Owner) {
-            return Err(ServiceError::Forbidden);
-        }
-        Authority::OrgRole {
-            org: org.id,
-            roles: OWNER,
-        }
-    };
+    let org = access::reader(caller, org)?;
+    let authority = access::owner(caller, &org.id)?;
     let confirmed = confirm.is_some_and(|c| c.trim().eq_ignore_ascii_case(&org.code));
     if !confirmed {
         return Err(ServiceError::ConfirmationMismatch);

@@ -206,14 +206,7 @@ pub async fn list(
 /// users for its owners and admins. Everyone else gets a 404.
 fn visible(caller: &User, target: Option<User>) -> ServiceResult<(User, Authority)> {
     let user = target.ok_or(ServiceError::NotFound)?;
-    if caller.platform_admin {
-        return Ok((user, Authority::PlatformAdmin));
-    }
-    if user.id == caller.id {
-        return Ok((user, Authority::SignedIn));
-    }
-    let org = user.org_id.ok_or(ServiceError::NotFound)?;
-    let authority = access::manager(caller, &org)?;
+    let authority = access::self_or_manager(caller, &user)?;
     Ok((user, authority))
 }
 
@@ -221,17 +214,6 @@ fn visible(caller: &User, target: Option<User>) -> ServiceResult<(User, Authorit
 /// (`members::read_user`).
 pub fn get(caller: &User, target: Option<User>) -> ServiceResult<User> {
     visible(caller, target).map(|(u, _)| u)
-}
-
-/// Org admins may not act on the owner or a platform admin.
-fn guard_target(caller: &User, target: &User) -> ServiceResult<()> {
-    if caller.platform_admin || caller.id == target.id {
-        return Ok(());
-    }
-    if target.platform_admin || target.role == Some(OrgRole::Owner) {
-        return Err(ServiceError::Forbidden);
-    }
-    Ok(())
 }
 
 pub async fn update(
@@ -242,7 +224,7 @@ pub async fn update(
     origin: Origin<'_>,
 ) -> ServiceResult<Updated> {
     let (user, authority) = visible(caller, target)?;
-    guard_target(caller, &user)?;
+    access::may_manage_account(caller, &user)?;
     let own = caller.id == user.id;
     let new_email = req.email.filter(|e| *e != user.email);
     if own && (req.password.is_some() || new_email.is_some()) {
@@ -306,7 +288,7 @@ pub async fn delete(
     if user.role == Some(OrgRole::Owner) {
         return Err(ServiceError::OwnerProtected);
     }
-    guard_target(caller, &user)?;
+    access::may_manage_account(caller, &user)?;
     if caller.id == user.id {
         reauthenticate(app, caller, req.current_password.as_deref(), origin).await?;
     }
