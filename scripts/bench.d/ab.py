@@ -7,10 +7,11 @@ Uses run.py's stand-in driver. Each side has its own app env file (KEY=VALUE lin
 scripts/bench writes); JWT_SIGNING_KEY_SECRET is kept for the signing functions only, as in
 run.py. The cold requests are scripts/bench's: none reaches DynamoDB, so no table or data is
 needed, only what a function reads at init (for a signing function, its secret in the
-emulator). Prints a markdown table of init and cold total, median (p90), in ms.
+emulator). Prints a markdown table of init and cold total, median (p90), in ms, and peak RSS.
 
   ab.py --stand-in BIN --a-dir DIR --a-env FILE --b-dir DIR --b-env FILE \\
-        [--floors DIR] [--functions "auth accept orgs"] [--rounds 40] --work DIR
+        [--floors DIR] [--functions "auth accept orgs"] [--rounds 40] [--quiet-wait 600] \\
+        --work DIR
 
 Used for docs/BENCHMARKS.md's "Signing key from Secrets Manager".
 """
@@ -22,6 +23,7 @@ import sys
 import time
 import types
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (scripts/bench.d/run.py)
 
@@ -52,10 +54,12 @@ def main():
     p.add_argument("--b-dir", required=True)
     p.add_argument("--b-env", required=True)
     p.add_argument("--b-name", default="after")
-    p.add_argument("--floors", help="directory with hello and sdk-hello (measured as A)")
+    p.add_argument("--floors", help="directory with hello and/or sdk-hello (run with A's env)")
     p.add_argument("--functions", default="auth accept orgs")
     p.add_argument("--rounds", type=int, default=40)
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--quiet-wait", type=int, default=600,
+                   help="seconds to wait for other processes to go quiet before measuring")
     a = p.parse_args()
 
     benches = {
@@ -66,6 +70,8 @@ def main():
     runs = []  # (label, bench, target, request)
     if a.floors:
         for name in ["hello", "sdk-hello"]:
+            if not os.path.exists(os.path.join(a.floors, name)):
+                continue
             t = run.Target(name, "floor", [os.path.join(a.floors, name)])
             runs.append((f"*{name}*", benches[a.a_name], t, COLD[name]))
     for name in a.functions.split():
@@ -76,7 +82,7 @@ def main():
     for label, bench, t, req in runs:
         for _ in range(a.warmup):
             bench.start(t, req, "cold", log_tag="warmup")
-    quiet = run.wait_for_quiet(60)
+    quiet = run.wait_for_quiet(a.quiet_wait)
     b0, o0, t0 = run.cpu_busy_seconds(), run.own_cpu_seconds(), time.monotonic()
     results = {label: [] for label, *_ in runs}
     for r in range(a.rounds):
@@ -91,13 +97,16 @@ def main():
     print(f"{a.rounds} interleaved cold starts per row (after {a.warmup} unrecorded); other "
           f"processes used {quiet:.2f} cores just before and {foreign:.2f} during. "
           f"Times in ms, median (p90).\n")
-    print("| target | init | cold total | cold request |")
-    print("|---|---:|---:|---|")
+    print("| target | size | init | cold total | peak RSS MiB | cold request |")
+    print("|---|---:|---:|---:|---:|---|")
     for label, _, t, req in runs:
         init = [x["init_ns"] for x in results[label]]
         total = [x["cold_total_ns"] for x in results[label]]
         what = "constant" if t.kind == "floor" else f"{req.label()} → {req.expect}"
-        print(f"| {label} | {run.fmt_ms(init)} | {run.fmt_ms(total)} | {what} |")
+        size = os.path.getsize(t.program[0]) / 1e6
+        rss = max(x["vmhwm_kb"] for x in results[label]) / 1024
+        print(f"| {label} | {size:.2f} MB | {run.fmt_ms(init)} | {run.fmt_ms(total)} | "
+              f"{rss:.1f} | {what} |")
     print()
     names = a.functions.split()
     for name in names:
