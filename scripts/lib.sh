@@ -28,7 +28,7 @@ setup_python() {
 build_admin() {
   say "building roster-admin"
   (cd "$ROOT" && cargo build --quiet -p roster-shared --bin roster-admin)
-  ADMIN_BIN="$ROOT/target/debug/roster-admin"
+  ADMIN_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/roster-admin"
 }
 
 free_port() {

@@ -64,6 +64,8 @@ pub enum KeyError {
          that kid"
     )]
     PublicKeyMismatch { kid: String },
+    #[error("JWT_PUBLIC_KEYS: the key of {kid:?} is not an Ed25519 public key")]
+    BadPublicKey { kid: String },
 }
 
 /// Issuing a token failed: this function holds no signing key, or encoding failed.
@@ -259,7 +261,7 @@ impl TokenKeys {
                 // `PublicKeys::parse` checked `x`; a failure here is still reported, not a panic.
                 DecodingKey::from_ed_components(&key.x)
                     .map(|decoding| (key.clone(), decoding))
-                    .map_err(|_| KeyError::PublicKeyMismatch {
+                    .map_err(|_| KeyError::BadPublicKey {
                         kid: key.kid.clone(),
                     })
             })

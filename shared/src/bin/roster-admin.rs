@@ -144,6 +144,7 @@ fn gen_key(args: &[String]) -> Result<String, String> {
 
 async fn put_signing_key(args: &[String]) -> Result<String, String> {
     let secret_id = flag(args, "--secret-id").ok_or("--secret-id is required")?;
+    let from_file = flag(args, "--file").is_some();
     let secret = match flag(args, "--file") {
         Some(_) if flag(args, "--kid").is_some() => {
             return Err("--kid and --file: the file names its own kid".into());
@@ -170,6 +171,12 @@ async fn put_signing_key(args: &[String]) -> Result<String, String> {
         },
         secret.kid()
     );
+    if put == Put::Updated && !from_file {
+        eprintln!(
+            "(a key no JWT_PUBLIC_KEYS lists yet: auth and accept instances that start before \
+             it is deployed fail at init; see --help for the rotation order)"
+        );
+    }
     Ok(public)
 }
 
