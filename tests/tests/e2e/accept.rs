@@ -1,7 +1,7 @@
 //! Accepting and declining invitations: new and existing accounts, proofs of identity,
 //! races, and the scheduled cleanup of expired invitations.
 
-mod common;
+use crate::common;
 
 use common::{PASSWORD, TestApp, unique_email};
 use roster::domain::OrgRole;

@@ -1,7 +1,7 @@
 //! Organizations end to end: every route for every kind of caller, code uniqueness (also
 //! under a race), self-service, updates and deletion.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, unique_code};
 use roster::domain::OrgRole;

@@ -8,7 +8,7 @@
 //! with `ProvisionedThroughputExceededException`, `ThrottlingException` or an HTTP 500
 //! `InternalServerError`, and records each attempt by the SDK's invocation id.
 
-mod common;
+use crate::common;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::{PASSWORD, TestApp, unique_code, unique_email};

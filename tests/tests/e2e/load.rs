@@ -16,7 +16,7 @@
 //! has exactly one member; at most one pending invitation per email; every audit entry
 //! written during the run matches a successful change, kind by kind.
 
-mod common;
+use crate::common;
 
 use common::{PASSWORD, TestApp, unique_email};
 use futures_util::{StreamExt, stream};

@@ -3,7 +3,7 @@
 //! emulator received, fills the form, submits, sees the result, and saves a screenshot in
 //! test-artifacts/.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

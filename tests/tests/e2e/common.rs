@@ -1,7 +1,6 @@
 //! The `spawn_app` of Roster's end-to-end tests: each `TestApp` has its own table in the
 //! local emulator (from `AWS_ENDPOINT_URL`, started by scripts/test), the real AWS SDK, and
 //! calls functions through their `lambda_http` handlers.
-#![allow(dead_code)]
 
 use lambda_http::http::{Method, Request as HttpRequest, header};
 use lambda_http::{Body, Request};
@@ -73,7 +72,7 @@ impl TestApp {
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         env_or_fail("AWS_ENDPOINT_URL");
         let table = format!("roster-test-{}", uuid::Uuid::new_v4().simple());
-        // The signing key in memory: only tests/tests/keys.rs goes through Secrets Manager.
+        // The signing key in memory: only the keys suite (keys.rs) goes through Secrets Manager.
         let signer = roster::auth::SigningSecret::generate("roster-1")
             .and_then(|s| s.signer())
             .expect("signing key");

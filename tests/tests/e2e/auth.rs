@@ -1,7 +1,7 @@
 //! Sign-in end to end: login, throttling, refresh rotation and reuse detection, logout,
 //! every-request re-read of the caller, and the refusals of forged or misused tokens.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -3,7 +3,7 @@
 //! a function without it verifies but cannot sign, a mismatched deploy fails at init, and a
 //! rotation keeps the old kid's tokens valid until the old kid is withdrawn.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, unique_email};
 use roster::App;

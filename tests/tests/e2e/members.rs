@@ -1,6 +1,6 @@
 //! Members, roles, removal, ownership transfer, direct user management and the audit log.
 
-mod common;
+use crate::common;
 
 use common::{PASSWORD, TestApp, unique_email};
 use futures_util::{StreamExt, stream};

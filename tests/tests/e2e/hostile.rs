@@ -19,7 +19,7 @@
 //! another tenant comes back; see `cursors`.) Failures are collected per case, named, and reported together; the number of
 //! cases is printed per section and in total.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;

@@ -4,7 +4,7 @@
 //! it. A full organization refuses invitations, acceptances and direct user creation with
 //! 409 `seat_limit_reached`; joins are refused by a condition in their own transaction.
 
-mod common;
+use crate::common;
 
 use common::{Actor, PASSWORD, Reply, TestApp, unique_code, unique_email};
 use roster::domain::{Email, OrgId, Tiers};

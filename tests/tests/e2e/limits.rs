@@ -2,7 +2,7 @@
 //! per UTC day, and acceptance attempts with unknown links per client address. Each answers
 //! 429 problem+json with a Retry-After, and each leaves other addresses and orgs alone.
 
-mod common;
+use crate::common;
 
 use common::{PASSWORD, Reply, TestApp, unique_email};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;

@@ -1,7 +1,7 @@
 //! Invitations end to end against the emulator: bulk invite, email, resend, tokens,
 //! listing, revoke, expiry, SES failure, and the owner invitation.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, unique_code, unique_email};
 use roster::domain::OrgRole;

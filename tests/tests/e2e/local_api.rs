@@ -1,7 +1,7 @@
 //! The served API over real HTTP: `cargo lambda watch` with its router, started by
 //! scripts/test (ROSTER_API_URL), on the same emulator and table.
 
-mod common;
+use crate::common;
 
 use common::{PASSWORD, env_or_fail, unique_code, unique_email};
 use roster::App;
