@@ -27,12 +27,7 @@ async fn api_gateway_v2_events_reach_the_handlers() {
     // A path parameter and a bearer token; the user has no org, so the org is a 404.
     let owner = t.user_without_org().await;
     let created = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&owner.token),
-            Some(json!({"name": "Gw", "code": unique_code()})),
-        )
+        .create_org(&owner, json!({"name": "Gw", "code": unique_code()}))
         .await;
     let org_id = created.body["id"].as_str().unwrap();
     let event = include_str!("../../fixtures/apigw_v2_org.json").replace("ORG_ID", org_id);
