@@ -98,9 +98,8 @@ async fn repeated_failures_are_throttled_per_email() {
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_every_session() {
     let t = TestApp::spawn().await;
-    let email = unique_email("erin");
-    t.create_user(&email, None, false).await;
-    let first = t.login(&email).await;
+    let first = t.signed_in("erin").await;
+    let email = first.user.email.to_string();
     let second_device = t.login(&email).await;
 
     let r = t.refresh(&first.refresh).await;
@@ -131,9 +130,7 @@ async fn refresh_rotates_and_reuse_revokes_every_session() {
 #[tokio::test]
 async fn concurrent_refreshes_of_one_token_never_both_succeed() {
     let t = TestApp::spawn().await;
-    let email = unique_email("race");
-    t.create_user(&email, None, false).await;
-    let a = t.login(&email).await;
+    let a = t.signed_in("race").await;
     let body = json!({"refresh_token": a.refresh});
     let (r1, r2) = tokio::join!(
         t.call("POST", "/auth/refresh", None, Some(body.clone())),
@@ -146,9 +143,7 @@ async fn concurrent_refreshes_of_one_token_never_both_succeed() {
 #[tokio::test]
 async fn logout_ends_the_session() {
     let t = TestApp::spawn().await;
-    let email = unique_email("fay");
-    t.create_user(&email, None, false).await;
-    let a = t.login(&email).await;
+    let a = t.signed_in("fay").await;
     let r = t.logout(&a.refresh).await;
     assert_eq!(r.status, 204);
     let r = t.refresh(&a.refresh).await;
@@ -161,9 +156,7 @@ async fn logout_ends_the_session() {
 #[tokio::test]
 async fn access_tokens_are_refused_when_forged_expired_or_misused() {
     let t = TestApp::spawn().await;
-    let email = unique_email("gus");
-    t.create_user(&email, None, false).await;
-    let a = t.login(&email).await;
+    let a = t.signed_in("gus").await;
     let sub = a.user.id.to_string();
 
     let mut expired = claims(&t, &sub);
@@ -234,9 +227,7 @@ async fn access_tokens_are_refused_when_forged_expired_or_misused() {
 #[tokio::test]
 async fn a_deleted_or_revoked_user_loses_access_on_the_next_request() {
     let t = TestApp::spawn().await;
-    let email = unique_email("hal");
-    t.create_user(&email, None, false).await;
-    let a = t.login(&email).await;
+    let a = t.signed_in("hal").await;
     assert_eq!(t.me(&a).await.status, 200);
     t.app.store.revoke_all_sessions(&a.user.id).await.unwrap();
     assert_eq!(t.me(&a).await.status, 401);
@@ -262,9 +253,8 @@ async fn confirmation_token(t: &TestApp, to: &str) -> String {
 #[tokio::test]
 async fn changing_ones_own_password_needs_the_current_one_and_ends_other_sessions() {
     let t = TestApp::spawn().await;
-    let email = unique_email("self");
-    t.create_user(&email, None, false).await;
-    let this = t.login(&email).await;
+    let this = t.signed_in("self").await;
+    let email = this.user.email.to_string();
     let other = t.login(&email).await;
     let me = format!("/users/{}", this.user.id);
     let new_password = "a brand new passphrase";
@@ -328,7 +318,7 @@ async fn changing_ones_own_password_needs_the_current_one_and_ends_other_session
         .to_string();
     let r = t.me(&fresh).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = t.sign_in(&email, &new_password).await;
+    let r = t.sign_in(&email, new_password).await;
     assert_eq!(r.status, 200, "the new password signs in: {}", r.body);
 
     // An admin sets another user's password without one (seed 003) and ends its sessions.
@@ -356,9 +346,7 @@ async fn changing_ones_own_password_needs_the_current_one_and_ends_other_session
 #[tokio::test]
 async fn deleting_ones_own_account_needs_the_current_password() {
     let t = TestApp::spawn().await;
-    let email = unique_email("leaver");
-    t.create_user(&email, None, false).await;
-    let me = t.login(&email).await;
+    let me = t.signed_in("leaver").await;
     let uri = format!("/users/{}", me.user.id);
     let r = t.call("DELETE", &uri, Some(&me.token), None).await;
     assert_eq!(

@@ -666,7 +666,12 @@ impl TestApp {
     }
 
     pub async fn user_without_org(&self) -> Actor {
-        let email = unique_email("solo");
+        self.signed_in("solo").await
+    }
+
+    /// A fresh account (an address starting with `prefix`, no org), signed in.
+    pub async fn signed_in(&self, prefix: &str) -> Actor {
+        let email = unique_email(prefix);
         self.create_user(&email, None, false).await;
         self.login(&email).await
     }
@@ -872,4 +877,23 @@ impl Drop for Turn {
         }
         TURNS.changed.notify_waiters();
     }
+}
+
+#[tokio::test]
+async fn a_lone_turn_waits_for_shared_ones_and_holds_off_new_ones() {
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(100));
+    let shared = Turn::shared().await;
+    let alone = tokio::spawn(Turn::alone());
+    pause().await;
+    assert!(
+        !alone.is_finished(),
+        "a lone turn waits for the shared ones"
+    );
+    drop(shared);
+    let alone = alone.await.expect("lone turn");
+    let next = tokio::spawn(Turn::shared());
+    pause().await;
+    assert!(!next.is_finished(), "a shared turn waits for the lone one");
+    drop(alone);
+    next.await.expect("shared turn");
 }

@@ -1749,9 +1749,9 @@ async fn refresh_tokens(t: &TestApp, org: OrgId, root: &Actor, tally: &mut Tally
         ),
     ];
     for (label, token) in &cases {
-        let r = t.refresh(&token).await;
+        let r = t.refresh(token).await;
         tally.check(&format!("POST /auth/refresh: {label}"), &r, &UNAUTHORIZED);
-        let r = t.logout(&token).await;
+        let r = t.logout(token).await;
         tally.check(
             &format!("POST /auth/logout: {label}"),
             &r,

@@ -241,7 +241,7 @@ async fn concurrent_changes_keep_every_invariant() {
         .collect();
     let mut invitation_ids: HashMap<(OrgId, String), String> = HashMap::new();
     for (org, emails) in [(&orgs[0], &all_a), (&orgs[1], &cross)] {
-        let r = t.invite(&org.owner_token, org.id, &emails, "member").await;
+        let r = t.invite(&org.owner_token, org.id, emails, "member").await;
         assert_eq!(r.status, 200, "{}", r.body);
         for res in r.body["results"].as_array().unwrap() {
             assert_eq!(res["status"], "invited", "{res}");
@@ -887,7 +887,7 @@ async fn concurrent_changes_keep_every_invariant() {
         let accepted = wins.iter().filter(|d| d.op.kind == "accept").count();
         accepted_total += accepted;
         let id = &invitation_ids[&(a, (*e).clone())];
-        let inv = t.invitation(&root_token, a, &id).await;
+        let inv = t.invitation(&root_token, a, id).await;
         let want_status = match wins.first().map(|d| d.op.kind) {
             Some("accept") => "accepted",
             Some("decline") => "declined",

@@ -47,7 +47,7 @@ fn emails(prefix: &str, n: usize) -> Vec<String> {
 }
 
 async fn invite_all(t: &TestApp, who: &Actor, org: OrgId, to: &[String]) -> Reply {
-    t.invite(&who, org, &to, "member").await
+    t.invite(&who, org, to, "member").await
 }
 
 /// An organization a platform admin creates on `tier` (no owner; the admin invites).
@@ -76,7 +76,7 @@ async fn no_mail_to(t: &TestApp, to: &[String]) {
 }
 
 async fn accept_new(t: &TestApp, token: &str) -> Reply {
-    t.accept(&token, Joining::New("Joiner", PASSWORD)).await
+    t.accept(token, Joining::New("Joiner", PASSWORD)).await
 }
 
 async fn member_count(t: &TestApp, org: OrgId) -> u64 {
