@@ -1,8 +1,8 @@
 //! Members, roles, removal, ownership transfer, direct user management and the audit log.
 
-mod common;
+use crate::common;
 
-use common::{PASSWORD, TestApp, unique_email};
+use common::{Joining, PASSWORD, TestApp, unique_email};
 use futures_util::{StreamExt, stream};
 use roster::domain::{Email, OrgId, OrgRole, User, UserId};
 use serde_json::json;
@@ -51,9 +51,7 @@ async fn an_org_of_2000_members_pages_completely_without_duplicates() {
     assert_eq!(seen.len(), 2001, "every member (and the owner) once");
     assert!(members.iter().all(|m| seen.contains(&m.id.to_string())));
     assert!(pages >= 21);
-    let org_now = t
-        .call("GET", &format!("/orgs/{org}"), Some(&owner.token), None)
-        .await;
+    let org_now = t.org(&owner, org).await;
     assert_eq!(
         org_now.body["member_count"], 2001,
         "counted with each account"
@@ -69,14 +67,7 @@ async fn members_list_by_role_and_with_pending_invitations() {
     let pending = unique_email("pending");
     t.invite(&owner, org, &[&pending], "admin").await;
 
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/members?role=admin"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.members(&owner, org, "?role=admin").await;
     let items = r.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["user_id"], admin.user.id.to_string());
@@ -97,23 +88,9 @@ async fn members_list_by_role_and_with_pending_invitations() {
     assert_eq!(p[0]["email"], pending);
     assert_eq!(p[0]["role"], "admin");
 
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/members/{}", admin.user.id),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.member(&owner, org, admin.user.id).await;
     assert_eq!(r.body["email"], admin.user.email.to_string());
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/members?cursor=zz"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.members(&owner, org, "?cursor=zz").await;
     assert_eq!(r.status, 400);
 }
 
@@ -131,14 +108,7 @@ async fn role_changes_apply_on_the_next_request_and_protect_the_owner() {
         403
     );
 
-    let r = t
-        .call(
-            "PATCH",
-            &format!("{members_uri}/{}", member.user.id),
-            Some(&admin.token),
-            Some(json!({"role": "admin"})),
-        )
-        .await;
+    let r = t.change_role(&admin, org, member.user.id, "admin").await;
     assert_eq!(
         (r.status, r.body["role"].as_str()),
         (200, Some("admin")),
@@ -152,14 +122,7 @@ async fn role_changes_apply_on_the_next_request_and_protect_the_owner() {
             .status,
         200
     );
-    let r = t
-        .call(
-            "PATCH",
-            &format!("{members_uri}/{}", member.user.id),
-            Some(&owner.token),
-            Some(json!({"role": "member"})),
-        )
-        .await;
+    let r = t.change_role(&owner, org, member.user.id, "member").await;
     assert_eq!(r.status, 200);
     assert_eq!(
         t.call("GET", &members_uri, Some(&member.token), None)
@@ -168,32 +131,11 @@ async fn role_changes_apply_on_the_next_request_and_protect_the_owner() {
         403
     );
 
-    let r = t
-        .call(
-            "PATCH",
-            &format!("{members_uri}/{}", owner.user.id),
-            Some(&admin.token),
-            Some(json!({"role": "member"})),
-        )
-        .await;
+    let r = t.change_role(&admin, org, owner.user.id, "member").await;
     assert_eq!((r.status, r.code()), (409, "owner_protected"));
-    let r = t
-        .call(
-            "PATCH",
-            &format!("{members_uri}/{}", member.user.id),
-            Some(&admin.token),
-            Some(json!({"role": "owner"})),
-        )
-        .await;
+    let r = t.change_role(&admin, org, member.user.id, "owner").await;
     assert_eq!((r.status, r.code()), (400, "validation_failed"));
-    let r = t
-        .call(
-            "PATCH",
-            &format!("{members_uri}/{}", member.user.id),
-            Some(&member.token),
-            Some(json!({"role": "admin"})),
-        )
-        .await;
+    let r = t.change_role(&member, org, member.user.id, "admin").await;
     assert_eq!(r.status, 403);
     let audit = t.app.store.list_audit(&org, 50, None).await.unwrap();
     assert_eq!(
@@ -221,7 +163,6 @@ async fn bulk_role_changes_are_all_or_nothing_and_name_every_blocker() {
     let members = add_members(&t, org, 100, OrgRole::Member).await;
     let (other, _) = t.org_with_owner().await;
     let outsider = t.member_of(other, OrgRole::Member).await;
-    let uri = format!("/orgs/{org}/members/bulk-role");
 
     let mut ids: Vec<String> = members.iter().take(98).map(|m| m.id.to_string()).collect();
     ids.push(owner.user.id.to_string());
@@ -235,12 +176,7 @@ async fn bulk_role_changes_are_all_or_nothing_and_name_every_blocker() {
         .items
         .len();
     let r = t
-        .call(
-            "POST",
-            &uri,
-            Some(&admin.token),
-            Some(json!({"user_ids": ids, "role": "admin"})),
-        )
+        .bulk_role(&admin, org, json!({"user_ids": ids, "role": "admin"}))
         .await;
     assert_eq!((r.status, r.code()), (409, "bulk_refused"), "{}", r.body);
     let blockers: Vec<_> = r.body["errors"]
@@ -253,14 +189,7 @@ async fn bulk_role_changes_are_all_or_nothing_and_name_every_blocker() {
         blockers,
         [owner.user.id.to_string(), outsider.user.id.to_string()]
     );
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/members?role=admin&limit=100"),
-            Some(&admin.token),
-            None,
-        )
-        .await;
+    let r = t.members(&admin, org, "?role=admin&limit=100").await;
     assert_eq!(
         r.body["items"].as_array().unwrap().len(),
         1,
@@ -281,12 +210,7 @@ async fn bulk_role_changes_are_all_or_nothing_and_name_every_blocker() {
     // All 100 at once (more than one DynamoDB transaction holds).
     let ids: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
     let r = t
-        .call(
-            "POST",
-            &uri,
-            Some(&admin.token),
-            Some(json!({"user_ids": ids, "role": "admin"})),
-        )
+        .bulk_role(&admin, org, json!({"user_ids": ids, "role": "admin"}))
         .await;
     assert_eq!(
         (r.status, r.body["updated"].as_u64()),
@@ -294,35 +218,18 @@ async fn bulk_role_changes_are_all_or_nothing_and_name_every_blocker() {
         "{}",
         r.body
     );
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/members?role=admin&limit=100"),
-            Some(&admin.token),
-            None,
-        )
-        .await;
+    let r = t.members(&admin, org, "?role=admin&limit=100").await;
     assert_eq!(
         r.body["items"].as_array().unwrap().len(),
         100,
         "a full page of admins"
     );
     let r = t
-        .call(
-            "POST",
-            &uri,
-            Some(&admin.token),
-            Some(json!({"user_ids": [], "role": "admin"})),
-        )
+        .bulk_role(&admin, org, json!({"user_ids": [], "role": "admin"}))
         .await;
     assert_eq!(r.status, 400);
     let r = t
-        .call(
-            "POST",
-            &uri,
-            Some(&admin.token),
-            Some(json!({"user_ids": ["nope"], "role": "admin"})),
-        )
+        .bulk_role(&admin, org, json!({"user_ids": ["nope"], "role": "admin"}))
         .await;
     assert_eq!(
         (r.status, r.body["errors"][0]["field"].as_str()),
@@ -337,66 +244,25 @@ async fn removal_leaving_and_the_protected_owner() {
     let admin = t.member_of(org, OrgRole::Admin).await;
     let member = t.member_of(org, OrgRole::Member).await;
     let leaver = t.member_of(org, OrgRole::Member).await;
-    let members_uri = format!("/orgs/{org}/members");
 
-    let r = t
-        .call(
-            "DELETE",
-            &format!("{members_uri}/{}", owner.user.id),
-            Some(&admin.token),
-            None,
-        )
-        .await;
+    let r = t.remove(&admin, org, owner.user.id).await;
     assert_eq!((r.status, r.code()), (409, "owner_protected"));
-    let r = t
-        .call(
-            "DELETE",
-            &format!("{members_uri}/{}", owner.user.id),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.remove(&owner, org, owner.user.id).await;
     assert_eq!(
         (r.status, r.code()),
         (409, "owner_protected"),
         "the owner cannot leave"
     );
-    let r = t
-        .call(
-            "DELETE",
-            &format!("{members_uri}/{}", admin.user.id),
-            Some(&member.token),
-            None,
-        )
-        .await;
+    let r = t.remove(&member, org, admin.user.id).await;
     assert_eq!(r.status, 403, "a member removes nobody else");
 
-    let r = t
-        .call(
-            "DELETE",
-            &format!("{members_uri}/{}", leaver.user.id),
-            Some(&leaver.token),
-            None,
-        )
-        .await;
+    let r = t.remove(&leaver, org, leaver.user.id).await;
     assert_eq!(r.status, 204, "{}", r.body);
-    let r = t
-        .call(
-            "DELETE",
-            &format!("{members_uri}/{}", member.user.id),
-            Some(&admin.token),
-            None,
-        )
-        .await;
+    let r = t.remove(&admin, org, member.user.id).await;
     assert_eq!(r.status, 204);
     // Access ends on the next request; the account stays and can be invited again.
-    assert_eq!(
-        t.call("GET", &format!("/orgs/{org}"), Some(&member.token), None)
-            .await
-            .status,
-        404
-    );
-    let me = t.call("GET", "/me", Some(&member.token), None).await;
+    assert_eq!(t.org(&member, org).await.status, 404);
+    let me = t.me(&member).await;
     assert_eq!(
         (me.status, me.body["org_id"].clone()),
         (200, serde_json::Value::Null)
@@ -406,42 +272,19 @@ async fn removal_leaving_and_the_protected_owner() {
         .await;
     assert_eq!(r.body["results"][0]["status"], "invited");
     let token = t.latest_token(member.user.email.as_ref()).await;
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": token, "password": PASSWORD})),
-        )
-        .await;
+    let r = t.accept(&token, Joining::Password(PASSWORD)).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let org_now = t
-        .call("GET", &format!("/orgs/{org}"), Some(&owner.token), None)
-        .await;
+    let org_now = t.org(&owner, org).await;
     assert_eq!(org_now.body["member_count"], 3);
 
     // Bulk: all or nothing.
     let extra = add_members(&t, org, 3, OrgRole::Member).await;
     let mut ids: Vec<String> = extra.iter().map(|m| m.id.to_string()).collect();
     ids.push(owner.user.id.to_string());
-    let r = t
-        .call(
-            "POST",
-            &format!("{members_uri}/bulk-remove"),
-            Some(&admin.token),
-            Some(json!({"user_ids": ids})),
-        )
-        .await;
+    let r = t.bulk_remove(&admin, org, json!(ids)).await;
     assert_eq!((r.status, r.code()), (409, "bulk_refused"));
     ids.pop();
-    let r = t
-        .call(
-            "POST",
-            &format!("{members_uri}/bulk-remove"),
-            Some(&admin.token),
-            Some(json!({"user_ids": ids})),
-        )
-        .await;
+    let r = t.bulk_remove(&admin, org, json!(ids)).await;
     assert_eq!(
         (r.status, r.body["updated"].as_u64()),
         (200, Some(3)),
@@ -483,43 +326,18 @@ async fn ownership_moves_atomically_even_under_races() {
     let admin = t.member_of(org, OrgRole::Admin).await;
     let a = t.member_of(org, OrgRole::Member).await;
     let b = t.member_of(org, OrgRole::Member).await;
-    let uri = format!("/orgs/{org}/transfer-ownership");
 
-    let r = t
-        .call(
-            "POST",
-            &uri,
-            Some(&admin.token),
-            Some(json!({"user_id": a.user.id})),
-        )
-        .await;
+    let r = t.transfer(&admin, org, a.user.id).await;
     assert_eq!(r.status, 403, "admins cannot transfer");
     let (other, _) = t.org_with_owner().await;
     let outsider = t.member_of(other, OrgRole::Member).await;
-    let r = t
-        .call(
-            "POST",
-            &uri,
-            Some(&owner.token),
-            Some(json!({"user_id": outsider.user.id})),
-        )
-        .await;
+    let r = t.transfer(&owner, org, outsider.user.id).await;
     assert_eq!(r.status, 400, "the target must be a member");
 
     // Two concurrent transfers by the owner: exactly one wins.
     let (ra, rb) = tokio::join!(
-        t.call(
-            "POST",
-            &uri,
-            Some(&owner.token),
-            Some(json!({"user_id": a.user.id}))
-        ),
-        t.call(
-            "POST",
-            &uri,
-            Some(&owner.token),
-            Some(json!({"user_id": b.user.id}))
-        )
+        t.transfer(&owner, org, a.user.id),
+        t.transfer(&owner, org, b.user.id)
     );
     let wins = [ra.status, rb.status].iter().filter(|s| **s == 200).count();
     assert_eq!(wins, 1, "{} / {}", ra.body, rb.body);
@@ -527,7 +345,7 @@ async fn ownership_moves_atomically_even_under_races() {
     assert_eq!(now_owner.len(), 1);
     let org_now = t.app.store.get_org(&org).await.unwrap().unwrap();
     assert_eq!(org_now.owner_id, Some(now_owner[0]));
-    let me = t.call("GET", "/me", Some(&owner.token), None).await;
+    let me = t.me(&owner).await;
     assert_eq!(
         me.body["role"], "admin",
         "the previous owner is an admin now"
@@ -538,12 +356,7 @@ async fn ownership_moves_atomically_even_under_races() {
     let target = t.member_of(org, OrgRole::Member).await;
     let remove_uri = format!("/orgs/{org}/members/{}", target.user.id);
     let (rt, rr) = tokio::join!(
-        t.call(
-            "POST",
-            &uri,
-            Some(&new_owner.token),
-            Some(json!({"user_id": target.user.id}))
-        ),
+        t.transfer(&new_owner, org, target.user.id),
         t.call("DELETE", &remove_uri, Some(&admin.token), None)
     );
     let final_owners = owners(&t, org).await;
@@ -586,12 +399,7 @@ async fn users_are_managed_directly_within_the_rules() {
     // Org admins: own org, admin or member only.
     let e1 = unique_email("direct");
     let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&admin.token),
-            Some(new(&e1, json!({"role": "admin"}))),
-        )
+        .create_user_via_api(&admin, new(&e1, json!({"role": "admin"})))
         .await;
     assert_eq!(
         (r.status, r.body["org_id"].as_str()),
@@ -603,72 +411,41 @@ async fn users_are_managed_directly_within_the_rules() {
     let created = r.body["id"].as_str().unwrap().to_string();
     t.login(&e1).await;
     let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&admin.token),
-            Some(new(&unique_email("x"), json!({"org_id": other}))),
-        )
+        .create_user_via_api(&admin, new(&unique_email("x"), json!({"org_id": other})))
         .await;
     assert_eq!(r.status, 404);
     let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&admin.token),
-            Some(new(&unique_email("x"), json!({"role": "owner"}))),
-        )
+        .create_user_via_api(&admin, new(&unique_email("x"), json!({"role": "owner"})))
         .await;
     assert_eq!(r.status, 400);
     let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&admin.token),
-            Some(new(&unique_email("x"), json!({"platform_admin": true}))),
+        .create_user_via_api(
+            &admin,
+            new(&unique_email("x"), json!({"platform_admin": true})),
         )
         .await;
     assert_eq!(r.status, 403);
     let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&member.token),
-            Some(new(&unique_email("x"), json!({}))),
-        )
+        .create_user_via_api(&member, new(&unique_email("x"), json!({})))
         .await;
     assert_eq!(r.status, 403);
-    let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&admin.token),
-            Some(new(&e1, json!({}))),
-        )
-        .await;
+    let r = t.create_user_via_api(&admin, new(&e1, json!({}))).await;
     assert_eq!((r.status, r.code()), (409, "email_taken"));
 
     // Platform admins: any org, and platform admins with no org.
     let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&root.token),
-            Some(new(
+        .create_user_via_api(
+            &root,
+            new(
                 &unique_email("y"),
                 json!({"org_id": other, "role": "admin"}),
-            )),
+            ),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let pa = unique_email("pa");
     let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&root.token),
-            Some(new(&pa, json!({"platform_admin": true}))),
-        )
+        .create_user_via_api(&root, new(&pa, json!({"platform_admin": true})))
         .await;
     assert_eq!(
         (r.status, r.body["platform_admin"].as_bool()),
@@ -727,11 +504,10 @@ async fn users_are_managed_directly_within_the_rules() {
     let session = t.login(&e1).await;
     let e2 = unique_email("renamed");
     let r = t
-        .call(
-            "PATCH",
-            &format!("/users/{created}"),
-            Some(&admin.token),
-            Some(json!({"name": "Renamed", "email": e2, "role": "member"})),
+        .update_user(
+            &admin,
+            &created,
+            json!({"name": "Renamed", "email": e2, "role": "member"}),
         )
         .await;
     assert_eq!(
@@ -741,107 +517,39 @@ async fn users_are_managed_directly_within_the_rules() {
         r.body
     );
     let r = t
-        .call(
-            "PATCH",
-            &format!("/users/{created}"),
-            Some(&admin.token),
-            Some(json!({"email": member.user.email})),
-        )
+        .update_user(&admin, &created, json!({"email": member.user.email}))
         .await;
     assert_eq!((r.status, r.code()), (409, "email_taken"));
-    assert_eq!(
-        t.call("GET", "/me", Some(&session.token), None)
-            .await
-            .status,
-        200,
-        "no password change yet"
-    );
+    assert_eq!(t.me(&session).await.status, 200, "no password change yet");
     let r = t
-        .call(
-            "PATCH",
-            &format!("/users/{created}"),
-            Some(&admin.token),
-            Some(json!({"password": "another long password"})),
+        .update_user(
+            &admin,
+            &created,
+            json!({"password": "another long password"}),
         )
         .await;
     assert_eq!(r.status, 200);
-    assert_eq!(
-        t.call("GET", "/me", Some(&session.token), None)
-            .await
-            .status,
-        401,
-        "sessions ended"
-    );
-    let r = t
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": e2, "password": "another long password"})),
-        )
-        .await;
+    assert_eq!(t.me(&session).await.status, 401, "sessions ended");
+    let r = t.sign_in(&e2, "another long password").await;
     assert_eq!(r.status, 200);
     let r = t
-        .call(
-            "PATCH",
-            &format!("/users/{}", owner.user.id),
-            Some(&admin.token),
-            Some(json!({"name": "Hijack"})),
-        )
+        .update_user(&admin, owner.user.id, json!({"name": "Hijack"}))
         .await;
     assert_eq!(r.status, 403);
     // The freed email can register again.
-    let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&admin.token),
-            Some(new(&e1, json!({}))),
-        )
-        .await;
+    let r = t.create_user_via_api(&admin, new(&e1, json!({}))).await;
     assert_eq!(r.status, 201, "{}", r.body);
 
     // Delete: account, membership and sessions go; the email is free; never the owner.
-    let r = t
-        .call(
-            "DELETE",
-            &format!("/users/{}", owner.user.id),
-            Some(&root.token),
-            None,
-        )
-        .await;
+    let r = t.delete_user(&root, owner.user.id).await;
     assert_eq!((r.status, r.code()), (409, "owner_protected"));
-    let r = t
-        .call(
-            "DELETE",
-            &format!("/users/{created}"),
-            Some(&admin.token),
-            None,
-        )
-        .await;
+    let r = t.delete_user(&admin, &created).await;
     assert_eq!(r.status, 204);
-    assert_eq!(
-        t.call("GET", &format!("/users/{created}"), Some(&root.token), None)
-            .await
-            .status,
-        404
-    );
-    let r = t
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": e2, "password": "another long password"})),
-        )
-        .await;
+    assert_eq!(t.user(&root, &created).await.status, 404);
+    let r = t.sign_in(&e2, "another long password").await;
     assert_eq!(r.status, 401);
     let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&root.token),
-            Some(new(&e2, json!({"org_id": org}))),
-        )
+        .create_user_via_api(&root, new(&e2, json!({"org_id": org})))
         .await;
     assert_eq!(r.status, 201, "the email is free again: {}", r.body);
     let audit = t.app.store.list_audit(&org, 100, None).await.unwrap();
@@ -857,7 +565,7 @@ async fn one_email_one_account_even_when_created_concurrently() {
     let (org, _) = t.org_with_owner().await;
     let email = unique_email("twin");
     let body = json!({"email": email, "name": "Twin", "password": PASSWORD, "org_id": org});
-    let calls = (0..5).map(|_| t.call("POST", "/users", Some(&root.token), Some(body.clone())));
+    let calls = (0..5).map(|_| t.create_user_via_api(&root, body.clone()));
     let replies = futures_util::future::join_all(calls).await;
     assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1);
     assert!(
@@ -873,23 +581,10 @@ async fn the_audit_log_lists_newest_first_for_managers_only() {
     let t = TestApp::spawn().await;
     let (org, owner) = t.org_with_owner().await;
     let member = t.member_of(org, OrgRole::Member).await;
-    t.call(
-        "PATCH",
-        &format!("/orgs/{org}"),
-        Some(&owner.token),
-        Some(json!({"name": "Audited"})),
-    )
-    .await;
+    t.update_org(&owner, org, json!({"name": "Audited"})).await;
     t.invite(&owner, org, &[&unique_email("aud")], "member")
         .await;
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/audit?limit=2"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.audit(&owner, org, "?limit=2").await;
     assert_eq!(r.status, 200, "{}", r.body);
     let items = r.body["items"].as_array().unwrap();
     assert_eq!(items[0]["action"], "invitation.sent");
@@ -915,29 +610,9 @@ async fn the_audit_log_lists_newest_first_for_managers_only() {
             && actions.contains(&"user.created".to_string()),
         "{actions:?}"
     );
-    assert_eq!(
-        t.call(
-            "GET",
-            &format!("/orgs/{org}/audit"),
-            Some(&member.token),
-            None
-        )
-        .await
-        .status,
-        403
-    );
+    assert_eq!(t.audit(&member, org, "").await.status, 403);
     let (other, other_owner) = t.org_with_owner().await;
-    assert_eq!(
-        t.call(
-            "GET",
-            &format!("/orgs/{org}/audit"),
-            Some(&other_owner.token),
-            None
-        )
-        .await
-        .status,
-        404
-    );
+    assert_eq!(t.audit(&other_owner, org, "").await.status, 404);
     let _ = other;
 }
 
@@ -946,11 +621,9 @@ async fn a_platform_admin_gives_an_ownerless_organization_its_first_owner() {
     let t = TestApp::spawn().await;
     let root = t.platform_admin().await;
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&root.token),
-            Some(json!({"name": "Ownerless", "code": common::unique_code()})),
+        .create_org(
+            &root,
+            json!({"name": "Ownerless", "code": common::unique_code()}),
         )
         .await;
     assert_eq!(
@@ -960,27 +633,12 @@ async fn a_platform_admin_gives_an_ownerless_organization_its_first_owner() {
     let org = OrgId::parse(r.body["id"].as_str().unwrap()).unwrap();
     let first = t.member_of(org, OrgRole::Member).await;
     let admin = t.member_of(org, OrgRole::Admin).await;
-    let uri = format!("/orgs/{org}/transfer-ownership");
 
-    let r = t
-        .call(
-            "POST",
-            &uri,
-            Some(&admin.token),
-            Some(json!({"user_id": first.user.id})),
-        )
-        .await;
+    let r = t.transfer(&admin, org, first.user.id).await;
     assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
     assert!(owners(&t, org).await.is_empty());
 
-    let r = t
-        .call(
-            "POST",
-            &uri,
-            Some(&root.token),
-            Some(json!({"user_id": first.user.id})),
-        )
-        .await;
+    let r = t.transfer(&root, org, first.user.id).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["owner_id"], first.user.id.to_string());
     assert_eq!(owners(&t, org).await, vec![first.user.id]);
@@ -994,21 +652,14 @@ async fn a_platform_admin_gives_an_ownerless_organization_its_first_owner() {
         .expect("audit entry");
     assert_eq!(entry.before, Some(json!({"owner_id": null})));
     // The admin's role is untouched: there was no previous owner to demote.
-    let me = t.call("GET", "/me", Some(&admin.token), None).await;
+    let me = t.me(&admin).await;
     assert_eq!(me.body["role"], "admin");
 
     // From then on, ownership moves as usual; the new owner can hand it on.
-    let r = t
-        .call(
-            "POST",
-            &uri,
-            Some(&first.token),
-            Some(json!({"user_id": admin.user.id})),
-        )
-        .await;
+    let r = t.transfer(&first, org, admin.user.id).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(owners(&t, org).await, vec![admin.user.id]);
-    let me = t.call("GET", "/me", Some(&first.token), None).await;
+    let me = t.me(&first).await;
     assert_eq!(me.body["role"], "admin");
 }
 
@@ -1022,17 +673,10 @@ async fn a_platform_admin_member_takes_ownership_themself() {
     t.create_user(&email, Some((org, OrgRole::Member)), true)
         .await;
     let root = t.login(&email).await;
-    let r = t
-        .call(
-            "POST",
-            &format!("/orgs/{org}/transfer-ownership"),
-            Some(&root.token),
-            Some(json!({"user_id": root.user.id})),
-        )
-        .await;
+    let r = t.transfer(&root, org, root.user.id).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(owners(&t, org).await, vec![root.user.id]);
-    let me = t.call("GET", "/me", Some(&owner.token), None).await;
+    let me = t.me(&owner).await;
     assert_eq!(me.body["role"], "admin");
 }
 

@@ -3,7 +3,7 @@
 //! a function without it verifies but cannot sign, a mismatched deploy fails at init, and a
 //! rotation keeps the old kid's tokens valid until the old kid is withdrawn.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, unique_email};
 use roster::App;
@@ -55,10 +55,7 @@ async fn deployed(t: &TestApp, public_keys: &str, secret_id: Option<&str>) -> Te
     let app = function(&t.app.config.table_name, public_keys, secret_id)
         .await
         .unwrap_or_else(|e| panic!("init: {e}"));
-    TestApp {
-        app,
-        dynamo: t.dynamo.clone(),
-    }
+    t.beside(app)
 }
 
 fn kid_of(token: &str) -> String {
@@ -69,7 +66,7 @@ fn kid_of(token: &str) -> String {
 }
 
 async fn jwks_kids(t: &TestApp) -> Vec<String> {
-    let r = t.call("GET", "/.well-known/jwks.json", None, None).await;
+    let r = t.jwks().await;
     assert_eq!(r.status, 200, "{}", r.body);
     r.body["keys"]
         .as_array()
@@ -80,7 +77,7 @@ async fn jwks_kids(t: &TestApp) -> Vec<String> {
 }
 
 async fn me(t: &TestApp, token: &str) -> u16 {
-    t.call("GET", "/me", Some(token), None).await.status
+    t.me(&token).await.status
 }
 
 fn init_error(result: Result<Arc<App>, InitError>) -> InitError {
@@ -111,18 +108,9 @@ async fn a_signing_function_reads_its_key_from_secrets_manager_and_the_others_on
     let members = deployed(&t, &published, None).await;
     assert!(!members.app.keys.can_sign());
     assert_eq!(me(&members, &signed_in.token).await, 200);
-    let users = members
-        .call(
-            "GET",
-            &format!("/users/{}", signed_in.user.id),
-            Some(&signed_in.token),
-            None,
-        )
-        .await;
+    let users = members.user(&signed_in, signed_in.user.id).await;
     assert_eq!(users.status, 200, "{}", users.body);
-    let jwks = members
-        .call("GET", "/.well-known/jwks.json", None, None)
-        .await;
+    let jwks = members.jwks().await;
     assert_eq!(jwks.body["keys"][0]["kid"], "roster-1");
     assert_eq!(
         format!(
@@ -134,14 +122,7 @@ async fn a_signing_function_reads_its_key_from_secrets_manager_and_the_others_on
 
     // No key, no token: issuing one is an internal error, never an unsigned token.
     assert!(members.app.keys.issue("u", 0, 0, 900).is_err());
-    let refused = members
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(serde_json::json!({"email": email, "password": common::PASSWORD})),
-        )
-        .await;
+    let refused = members.sign_in(&email, common::PASSWORD).await;
     assert_eq!(refused.status, 500, "{}", refused.body);
     assert!(refused.body.get("access_token").is_none());
 }
@@ -266,16 +247,13 @@ async fn a_rotated_key_keeps_old_tokens_valid_until_its_kid_is_withdrawn() {
     let signer = deployed(&t, &public(&new), Some(&secret_id)).await;
     let verifier = deployed(&t, &public(&new), None).await;
     for app in [&signer, &verifier] {
-        let r = app.call("GET", "/me", Some(&old_token), None).await;
+        let r = app.me(&old_token).await;
         assert_eq!(r.status, 401, "{}", r.body);
         assert_eq!(r.code(), "unauthorized");
         assert_eq!(me(app, &new_token).await, 200);
         assert_eq!(jwks_kids(app).await, ["roster-2"]);
     }
-    let body: Value = signer
-        .call("GET", "/.well-known/jwks.json", None, None)
-        .await
-        .body;
+    let body: Value = signer.jwks().await.body;
     assert_eq!(
         format!("roster-2={}", body["keys"][0]["x"].as_str().unwrap_or("")),
         public(&new)

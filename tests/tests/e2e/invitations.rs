@@ -1,9 +1,9 @@
 //! Invitations end to end against the emulator: bulk invite, email, resend, tokens,
 //! listing, revoke, expiry, SES failure, and the owner invitation.
 
-mod common;
+use crate::common;
 
-use common::{TestApp, unique_code, unique_email};
+use common::{Anonymous, Joining, TestApp, unique_code, unique_email};
 use roster::domain::OrgRole;
 use serde_json::json;
 
@@ -22,14 +22,7 @@ async fn admins_invite_in_bulk_with_one_result_per_address() {
         "not-an-email".to_string(),
         existing.user.email.to_string(),
     ];
-    let r = t
-        .call(
-            "POST",
-            &format!("/orgs/{org}/invitations"),
-            Some(&admin.token),
-            Some(json!({"emails": emails, "role": "member"})),
-        )
-        .await;
+    let r = t.invite(&admin, org, &emails, "member").await;
     assert_eq!(r.status, 200, "{}", r.body);
     let results = r.body["results"].as_array().unwrap();
     let status_of = |e: &str| {
@@ -94,14 +87,7 @@ async fn admins_invite_in_bulk_with_one_result_per_address() {
         .invite(&outsider, org, &[&unique_email("x")], "member")
         .await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
-    let r = t
-        .call(
-            "POST",
-            &format!("/orgs/{org}/invitations"),
-            None,
-            Some(json!({"emails": ["a@b.co"], "role": "member"})),
-        )
-        .await;
+    let r = t.invite(&Anonymous, org, &["a@b.co"], "member").await;
     assert_eq!(r.status, 401);
     drop(owner);
 }
@@ -154,11 +140,9 @@ async fn org_names_are_escaped_in_the_email() {
     let t = TestApp::spawn().await;
     let root = t.platform_admin().await;
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&root.token),
-            Some(json!({"name": "<script>alert('x')</script>", "code": unique_code()})),
+        .create_org(
+            &root,
+            json!({"name": "<script>alert('x')</script>", "code": unique_code()}),
         )
         .await;
     let org = roster::domain::OrgId::parse(r.body["id"].as_str().unwrap()).unwrap();
@@ -185,14 +169,7 @@ async fn inviting_again_resends_with_a_new_link_and_kills_the_old_one() {
         .unwrap()
         .to_string();
     let old = t.latest_token(&to).await;
-    let before = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/invitations/{id}"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let before = t.invitation(&owner, org, &id).await;
 
     let second = t.invite(&owner, org, &[&to], "admin").await;
     assert_eq!(
@@ -205,49 +182,21 @@ async fn inviting_again_resends_with_a_new_link_and_kills_the_old_one() {
     assert_ne!(old, new);
     assert_eq!(t.mails_to(&to).await.len(), 2);
 
-    let after = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/invitations/{id}"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let after = t.invitation(&owner, org, &id).await;
     assert_eq!(after.body["send_count"], 2);
     assert_eq!(after.body["role"], "admin");
     assert!(after.body["expires_at"].as_str() >= before.body["expires_at"].as_str());
 
-    let r = t
-        .call(
-            "GET",
-            &format!("/invitations/preview?token={old}"),
-            None,
-            None,
-        )
-        .await;
+    let r = t.preview(&old).await;
     assert_eq!(
         (r.status, r.code()),
         (410, "invitation_superseded"),
         "{}",
         r.body
     );
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": old, "name": "Old", "password": common::PASSWORD})),
-        )
-        .await;
+    let r = t.accept(&old, Joining::New("Old", common::PASSWORD)).await;
     assert_eq!(r.status, 410);
-    let r = t
-        .call(
-            "GET",
-            &format!("/invitations/preview?token={new}"),
-            None,
-            None,
-        )
-        .await;
+    let r = t.preview(&new).await;
     assert_eq!(
         (r.status, r.body["status"].as_str()),
         (200, Some("pending")),
@@ -256,28 +205,14 @@ async fn inviting_again_resends_with_a_new_link_and_kills_the_old_one() {
     );
 
     // The explicit resend route does the same.
-    let r = t
-        .call(
-            "POST",
-            &format!("/orgs/{org}/invitations/{id}/resend"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.resend(&owner, org, &id).await;
     assert_eq!(
         (r.status, r.body["send_count"].as_u64()),
         (200, Some(3)),
         "{}",
         r.body
     );
-    let r = t
-        .call(
-            "GET",
-            &format!("/invitations/preview?token={new}"),
-            None,
-            None,
-        )
-        .await;
+    let r = t.preview(&new).await;
     assert_eq!(r.status, 410);
 }
 
@@ -307,25 +242,11 @@ async fn tokens_are_never_stored_in_plain_text_and_never_pass_as_access_tokens()
         "refresh tokens are stored hashed too"
     );
 
-    let r = t.call("GET", "/me", Some(&token), None).await;
+    let r = t.me(&token).await;
     assert_eq!(r.status, 401, "an invitation token is not an access token");
-    let r = t
-        .call(
-            "GET",
-            &format!("/invitations/preview?token={}", owner.token),
-            None,
-            None,
-        )
-        .await;
+    let r = t.preview(&owner.token).await;
     assert_eq!(r.status, 404, "an access token is not an invitation token");
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": owner.token})),
-        )
-        .await;
+    let r = t.accept(&owner.token, Joining::LinkOnly).await;
     assert_eq!(r.status, 404);
 }
 
@@ -345,37 +266,16 @@ async fn listing_filters_by_status_pages_and_revokes() {
 
     // Revoke one: its link fails.
     let token = t.latest_token(&emails[0]).await;
-    let r = t
-        .call(
-            "DELETE",
-            &format!("/orgs/{org}/invitations/{}", ids[0]),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.revoke(&owner, org, &ids[0]).await;
     assert_eq!(r.status, 204, "{}", r.body);
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": token, "name": "N", "password": common::PASSWORD})),
-        )
-        .await;
+    let r = t.accept(&token, Joining::New("N", common::PASSWORD)).await;
     assert_eq!(
         (r.status, r.code()),
         (410, "invitation_revoked"),
         "{}",
         r.body
     );
-    let r = t
-        .call(
-            "DELETE",
-            &format!("/orgs/{org}/invitations/{}", ids[0]),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.revoke(&owner, org, &ids[0]).await;
     assert_eq!(r.status, 410);
 
     let seen: Vec<String> = t
@@ -387,32 +287,11 @@ async fn listing_filters_by_status_pages_and_revokes() {
         .collect();
     assert_eq!(seen, ids, "every invitation once, in creation order");
 
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/invitations?status=pending"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.invitations(&owner, org, "?status=pending").await;
     assert_eq!(r.body["items"].as_array().unwrap().len(), 4);
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/invitations?status=revoked"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.invitations(&owner, org, "?status=revoked").await;
     assert_eq!(r.body["items"][0]["id"], ids[0].as_str());
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/invitations?status=bogus"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.invitations(&owner, org, "?status=bogus").await;
     assert_eq!(r.status, 400);
     let r = t
         .call(
@@ -425,14 +304,7 @@ async fn listing_filters_by_status_pages_and_revokes() {
     assert_eq!(r.status, 404);
 
     let member = t.member_of(org, OrgRole::Member).await;
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/invitations"),
-            Some(&member.token),
-            None,
-        )
-        .await;
+    let r = t.invitations(&member, org, "").await;
     assert_eq!(r.status, 403);
 }
 
@@ -449,49 +321,16 @@ async fn a_pending_invitation_past_expiry_shows_expired_everywhere_at_once() {
     let token = t.latest_token(&to).await;
     common::expire_now(&t, org, &id).await;
 
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/invitations/{id}"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.invitation(&owner, org, &id).await;
     assert_eq!(r.body["status"], "expired");
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/invitations?status=expired"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.invitations(&owner, org, "?status=expired").await;
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/invitations?status=pending"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.invitations(&owner, org, "?status=pending").await;
     assert_eq!(r.body["items"].as_array().unwrap().len(), 0);
-    let r = t
-        .call(
-            "GET",
-            &format!("/invitations/preview?token={token}"),
-            None,
-            None,
-        )
-        .await;
+    let r = t.preview(&token).await;
     assert_eq!(r.body["status"], "expired");
     let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": token, "name": "Late", "password": common::PASSWORD})),
-        )
+        .accept(&token, Joining::New("Late", common::PASSWORD))
         .await;
     assert_eq!(
         (r.status, r.code()),
@@ -499,25 +338,11 @@ async fn a_pending_invitation_past_expiry_shows_expired_everywhere_at_once() {
         "{}",
         r.body
     );
-    let r = t
-        .call(
-            "POST",
-            "/invitations/decline",
-            None,
-            Some(json!({"token": token})),
-        )
-        .await;
+    let r = t.decline(&token).await;
     assert_eq!(r.status, 410);
 
     // Resending revives it with a new link.
-    let r = t
-        .call(
-            "POST",
-            &format!("/orgs/{org}/invitations/{id}/resend"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.resend(&owner, org, &id).await;
     assert_eq!(
         (r.status, r.body["status"].as_str()),
         (200, Some("pending")),
@@ -526,12 +351,7 @@ async fn a_pending_invitation_past_expiry_shows_expired_everywhere_at_once() {
     );
     let fresh = t.latest_token(&to).await;
     let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": fresh, "name": "Late", "password": common::PASSWORD})),
-        )
+        .accept(&fresh, Joining::New("Late", common::PASSWORD))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
@@ -551,27 +371,13 @@ async fn a_failed_email_is_recorded_and_a_resend_delivers_it() {
         .unwrap()
         .to_string();
     assert!(t.mails_to(&to).await.is_empty());
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/invitations/{id}"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.invitation(&owner, org, &id).await;
     assert_eq!(
         (r.body["status"].as_str(), r.body["email_delivery"].as_str()),
         (Some("pending"), Some("failed"))
     );
 
-    let r = t
-        .call(
-            "POST",
-            &format!("/orgs/{org}/invitations/{id}/resend"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.resend(&owner, org, &id).await;
     assert_eq!(
         (r.status, r.body["email_delivery"].as_str()),
         (200, Some("sent")),
@@ -618,11 +424,9 @@ async fn a_platform_admin_creates_an_org_with_an_owner_invitation() {
     let root = t.platform_admin().await;
     let boss = unique_email("boss");
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&root.token),
-            Some(json!({"name": "Owned", "code": unique_code(), "owner_email": boss})),
+        .create_org(
+            &root,
+            json!({"name": "Owned", "code": unique_code(), "owner_email": boss}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
@@ -630,39 +434,23 @@ async fn a_platform_admin_creates_an_org_with_an_owner_invitation() {
     assert_eq!(r.body["owner_invitation"]["status"], "invited");
     let org = r.body["id"].as_str().unwrap().to_string();
     let token = t.latest_token(&boss).await;
-    let preview = t
-        .call(
-            "GET",
-            &format!("/invitations/preview?token={token}"),
-            None,
-            None,
-        )
-        .await;
+    let preview = t.preview(&token).await;
     assert_eq!(preview.body["role"], "owner");
     let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": token, "name": "Boss", "password": common::PASSWORD})),
-        )
+        .accept(&token, Joining::New("Boss", common::PASSWORD))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["user"]["role"], "owner");
-    let r = t
-        .call("GET", &format!("/orgs/{org}"), Some(&root.token), None)
-        .await;
+    let r = t.org(&root, org).await;
     assert_eq!(r.body["owner_id"], preview_user_id(&t, &boss).await);
     assert_eq!(r.body["member_count"], 1);
 
     // Only platform admins may ask for an owner.
     let solo = t.user_without_org().await;
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&solo.token),
-            Some(json!({"name": "X", "code": unique_code(), "owner_email": unique_email("o")})),
+        .create_org(
+            &solo,
+            json!({"name": "X", "code": unique_code(), "owner_email": unique_email("o")}),
         )
         .await;
     assert_eq!(r.status, 403);

@@ -1,7 +1,6 @@
 //! The `spawn_app` of Roster's end-to-end tests: each `TestApp` has its own table in the
 //! local emulator (from `AWS_ENDPOINT_URL`, started by scripts/test), the real AWS SDK, and
 //! calls functions through their `lambda_http` handlers.
-#![allow(dead_code)]
 
 use lambda_http::http::{Method, Request as HttpRequest, header};
 use lambda_http::{Body, Request};
@@ -11,6 +10,7 @@ use roster::clock::Now;
 use roster::config::Config;
 use roster::domain::{Email, OrgId, OrgRole, Password, User, UserId};
 use serde_json::{Value, json};
+use std::fmt::Display;
 use std::sync::Arc;
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -18,6 +18,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct TestApp {
     pub app: Arc<App>,
     pub dynamo: aws_sdk_dynamodb::Client,
+    /// This test's turn (see `Turns`): held while any of its apps lives.
+    turn: Arc<Turn>,
 }
 
 pub struct Reply {
@@ -50,12 +52,76 @@ impl Mail {
     }
 }
 
+/// Who sends a request: a signed-in `Actor`, a bare access token, or no one (`Anonymous`).
+pub trait Caller {
+    fn bearer(&self) -> Option<&str>;
+}
+
+impl Caller for Actor {
+    fn bearer(&self) -> Option<&str> {
+        Some(&self.token)
+    }
+}
+
+impl Caller for str {
+    fn bearer(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl Caller for String {
+    fn bearer(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl<T: Caller + ?Sized> Caller for &T {
+    fn bearer(&self) -> Option<&str> {
+        (**self).bearer()
+    }
+}
+
+/// No bearer token.
+pub struct Anonymous;
+
+impl Caller for Anonymous {
+    fn bearer(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// How an invitation link is accepted.
+pub enum Joining<'a> {
+    /// The link alone (no account, no password: refused, or a malformed case).
+    LinkOnly,
+    /// Signed in as the invited account: its bearer token.
+    SignedIn(&'a Actor),
+    /// Signed out, as the existing account with this password.
+    Password(&'a str),
+    /// A new account: (name, password).
+    New(&'a str, &'a str),
+}
+
 /// A signed-in test user.
 #[derive(Clone)]
 pub struct Actor {
     pub user: User,
     pub token: String,
     pub refresh: String,
+}
+
+/// The served local API's base URL (scripts/test sets ROSTER_API_URL), or `None`: the
+/// caller skips, unless ROSTER_REQUIRE_LOCAL_API says nothing may be skipped.
+pub fn local_api_url() -> Option<String> {
+    let Ok(url) = std::env::var("ROSTER_API_URL") else {
+        assert!(
+            std::env::var("ROSTER_REQUIRE_LOCAL_API").is_err(),
+            "ROSTER_API_URL must be set"
+        );
+        eprintln!("skipped: ROSTER_API_URL is not set (scripts/test sets it)");
+        return None;
+    };
+    Some(url)
 }
 
 pub fn env_or_fail(name: &str) -> String {
@@ -72,8 +138,9 @@ impl TestApp {
     /// copy cheap).
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         env_or_fail("AWS_ENDPOINT_URL");
+        let turn = Turn::shared().await;
         let table = format!("roster-test-{}", uuid::Uuid::new_v4().simple());
-        // The signing key in memory: only tests/tests/keys.rs goes through Secrets Manager.
+        // The signing key in memory: only the keys suite (keys.rs) goes through Secrets Manager.
         let signer = roster::auth::SigningSecret::generate("roster-1")
             .and_then(|s| s.signer())
             .expect("signing key");
@@ -101,6 +168,7 @@ impl TestApp {
         TestApp {
             dynamo: aws_sdk_dynamodb::Client::new(&aws),
             app,
+            turn,
         }
     }
 
@@ -108,6 +176,16 @@ impl TestApp {
     /// `cargo lambda watch`: scripts/test's TABLE_NAME, JWT_PUBLIC_KEYS and
     /// JWT_SIGNING_KEY_SECRET (read from the emulator's Secrets Manager, as auth does).
     pub async fn served() -> TestApp {
+        Self::served_in(Turn::shared().await).await
+    }
+
+    /// `served`, once no other test holds an app, and no other test gets one until this
+    /// one is dropped (see `Turns`).
+    pub async fn served_alone() -> TestApp {
+        Self::served_in(Turn::alone().await).await
+    }
+
+    async fn served_in(turn: Arc<Turn>) -> TestApp {
         env_or_fail("AWS_ENDPOINT_URL");
         let config = Config::from_env()
             .expect("TABLE_NAME, JWT_PUBLIC_KEYS and JWT_SIGNING_KEY_SECRET from scripts/test");
@@ -115,6 +193,17 @@ impl TestApp {
         TestApp {
             dynamo: aws_sdk_dynamodb::Client::new(&aws),
             app: App::load(config, &aws).await.expect("app"),
+            turn,
+        }
+    }
+
+    /// Another `App` in this test (other endpoints, keys or settings), with this one's
+    /// DynamoDB client and turn.
+    pub fn beside(&self, app: Arc<App>) -> TestApp {
+        TestApp {
+            dynamo: self.dynamo.clone(),
+            app,
+            turn: self.turn.clone(),
         }
     }
 
@@ -124,13 +213,13 @@ impl TestApp {
         // Set on the loader: an explicit endpoint wins over AWS_ENDPOINT_URL from the env.
         let dead = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url("http://127.0.0.1:9")
+            .region(own_retry_quota("dead-mail"))
             .load()
             .await;
-        TestApp {
-            dynamo: self.dynamo.clone(),
-            app: App::with_mail_config(self.app.config.clone(), self.app.keys.clone(), &aws, &dead)
+        self.beside(
+            App::with_mail_config(self.app.config.clone(), self.app.keys.clone(), &aws, &dead)
                 .expect("app"),
-        }
+        )
     }
 
     /// Emails the emulator accepted for `to`, oldest first.
@@ -235,15 +324,232 @@ impl TestApp {
         }
     }
 
+    // -----------------------------------------------------------------------------------
+    // One helper per route the suites call most: the method and path are written once, here.
+
+    /// GET /me.
+    pub async fn me(&self, caller: &dyn Caller) -> Reply {
+        self.send("GET", "/me".into(), caller, None).await
+    }
+
+    /// POST /auth/login, whatever it answers (`login` insists on a 200).
+    pub async fn sign_in(&self, email: &str, password: &str) -> Reply {
+        let body = json!({"email": email, "password": password});
+        self.send("POST", "/auth/login".into(), &Anonymous, Some(body))
+            .await
+    }
+
+    /// POST /auth/refresh.
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        let body = json!({"refresh_token": refresh_token});
+        self.send("POST", "/auth/refresh".into(), &Anonymous, Some(body))
+            .await
+    }
+
+    /// POST /auth/logout.
+    pub async fn logout(&self, refresh_token: &str) -> Reply {
+        let body = json!({"refresh_token": refresh_token});
+        self.send("POST", "/auth/logout".into(), &Anonymous, Some(body))
+            .await
+    }
+
+    /// POST /orgs with `body` (name, code and what else the case needs).
+    pub async fn create_org(&self, caller: &dyn Caller, body: Value) -> Reply {
+        self.send("POST", "/orgs".into(), caller, Some(body)).await
+    }
+
+    /// GET /orgs/{org}.
+    pub async fn org(&self, caller: &dyn Caller, org: impl Display) -> Reply {
+        self.send("GET", format!("/orgs/{org}"), caller, None).await
+    }
+
+    /// POST /users with `body` (an account made by an admin).
+    pub async fn create_user_via_api(&self, caller: &dyn Caller, body: Value) -> Reply {
+        self.send("POST", "/users".into(), caller, Some(body)).await
+    }
+
     /// Invites `emails` into `org` as `caller`.
-    pub async fn invite(&self, caller: &Actor, org: OrgId, emails: &[&str], role: &str) -> Reply {
-        self.call(
+    pub async fn invite<E: AsRef<str>>(
+        &self,
+        caller: &dyn Caller,
+        org: impl Display,
+        emails: &[E],
+        role: &str,
+    ) -> Reply {
+        let emails: Vec<&str> = emails.iter().map(AsRef::as_ref).collect();
+        let body = json!({"emails": emails, "role": role});
+        self.send(
             "POST",
-            &format!("/orgs/{org}/invitations"),
-            Some(&caller.token),
-            Some(json!({"emails": emails, "role": role})),
+            format!("/orgs/{org}/invitations"),
+            caller,
+            Some(body),
         )
         .await
+    }
+
+    /// GET /orgs/{org}/invitations/{id}.
+    pub async fn invitation(&self, caller: &dyn Caller, org: impl Display, id: &str) -> Reply {
+        let uri = format!("/orgs/{org}/invitations/{id}");
+        self.send("GET", uri, caller, None).await
+    }
+
+    /// POST /orgs/{org}/invitations/{id}/resend.
+    pub async fn resend(&self, caller: &dyn Caller, org: impl Display, id: &str) -> Reply {
+        let uri = format!("/orgs/{org}/invitations/{id}/resend");
+        self.send("POST", uri, caller, None).await
+    }
+
+    /// DELETE /orgs/{org}/invitations/{id}.
+    pub async fn revoke(&self, caller: &dyn Caller, org: impl Display, id: &str) -> Reply {
+        let uri = format!("/orgs/{org}/invitations/{id}");
+        self.send("DELETE", uri, caller, None).await
+    }
+
+    /// GET /invitations/preview?token={link}.
+    pub async fn preview(&self, link: &str) -> Reply {
+        let uri = format!("/invitations/preview?token={link}");
+        self.send("GET", uri, &Anonymous, None).await
+    }
+
+    /// POST /invitations/accept with `link`, joining as `how` says.
+    pub async fn accept(&self, link: &str, how: Joining<'_>) -> Reply {
+        let (caller, body): (&dyn Caller, Value) = match how {
+            Joining::LinkOnly => (&Anonymous, json!({"token": link})),
+            Joining::SignedIn(actor) => (actor, json!({"token": link})),
+            Joining::Password(pw) => (&Anonymous, json!({"token": link, "password": pw})),
+            Joining::New(name, pw) => (
+                &Anonymous,
+                json!({"token": link, "name": name, "password": pw}),
+            ),
+        };
+        let uri = "/invitations/accept".into();
+        self.send("POST", uri, caller, Some(body)).await
+    }
+
+    /// POST /invitations/decline with `link` (no caller).
+    pub async fn decline(&self, link: &str) -> Reply {
+        let body = json!({"token": link});
+        let uri = "/invitations/decline".into();
+        self.send("POST", uri, &Anonymous, Some(body)).await
+    }
+
+    /// PATCH /orgs/{org}/members/{user} to `role`.
+    pub async fn change_role(
+        &self,
+        caller: &dyn Caller,
+        org: impl Display,
+        user: impl Display,
+        role: &str,
+    ) -> Reply {
+        let uri = format!("/orgs/{org}/members/{user}");
+        self.send("PATCH", uri, caller, Some(json!({"role": role})))
+            .await
+    }
+
+    /// DELETE /orgs/{org}/members/{user}.
+    pub async fn remove(
+        &self,
+        caller: &dyn Caller,
+        org: impl Display,
+        user: impl Display,
+    ) -> Reply {
+        let uri = format!("/orgs/{org}/members/{user}");
+        self.send("DELETE", uri, caller, None).await
+    }
+
+    /// POST /orgs/{org}/members/bulk-role with `body` (user_ids and role).
+    pub async fn bulk_role(&self, caller: &dyn Caller, org: impl Display, body: Value) -> Reply {
+        let uri = format!("/orgs/{org}/members/bulk-role");
+        self.send("POST", uri, caller, Some(body)).await
+    }
+
+    /// POST /orgs/{org}/members/bulk-remove of `user_ids`.
+    pub async fn bulk_remove(&self, caller: &dyn Caller, org: impl Display, ids: Value) -> Reply {
+        let uri = format!("/orgs/{org}/members/bulk-remove");
+        self.send("POST", uri, caller, Some(json!({"user_ids": ids})))
+            .await
+    }
+
+    /// POST /orgs/{org}/transfer-ownership to `to`.
+    pub async fn transfer(
+        &self,
+        caller: &dyn Caller,
+        org: impl Display,
+        to: impl Display,
+    ) -> Reply {
+        let uri = format!("/orgs/{org}/transfer-ownership");
+        let body = json!({"user_id": to.to_string()});
+        self.send("POST", uri, caller, Some(body)).await
+    }
+
+    /// GET /orgs/{org}/members with `query` ("" or "?...").
+    pub async fn members(&self, caller: &dyn Caller, org: impl Display, query: &str) -> Reply {
+        self.send("GET", format!("/orgs/{org}/members{query}"), caller, None)
+            .await
+    }
+
+    /// GET /orgs/{org}/members/{user}.
+    pub async fn member(
+        &self,
+        caller: &dyn Caller,
+        org: impl Display,
+        user: impl Display,
+    ) -> Reply {
+        self.send("GET", format!("/orgs/{org}/members/{user}"), caller, None)
+            .await
+    }
+
+    /// GET /orgs/{org}/invitations with `query` ("" or "?...").
+    pub async fn invitations(&self, caller: &dyn Caller, org: impl Display, query: &str) -> Reply {
+        let uri = format!("/orgs/{org}/invitations{query}");
+        self.send("GET", uri, caller, None).await
+    }
+
+    /// GET /orgs/{org}/audit with `query` ("" or "?...").
+    pub async fn audit(&self, caller: &dyn Caller, org: impl Display, query: &str) -> Reply {
+        self.send("GET", format!("/orgs/{org}/audit{query}"), caller, None)
+            .await
+    }
+
+    /// PATCH /orgs/{org} with `body`.
+    pub async fn update_org(&self, caller: &dyn Caller, org: impl Display, body: Value) -> Reply {
+        self.send("PATCH", format!("/orgs/{org}"), caller, Some(body))
+            .await
+    }
+
+    /// GET /users/{user}.
+    pub async fn user(&self, caller: &dyn Caller, user: impl Display) -> Reply {
+        self.send("GET", format!("/users/{user}"), caller, None)
+            .await
+    }
+
+    /// PATCH /users/{user} with `body`.
+    pub async fn update_user(&self, caller: &dyn Caller, user: impl Display, body: Value) -> Reply {
+        self.send("PATCH", format!("/users/{user}"), caller, Some(body))
+            .await
+    }
+
+    /// DELETE /users/{user}.
+    pub async fn delete_user(&self, caller: &dyn Caller, user: impl Display) -> Reply {
+        self.send("DELETE", format!("/users/{user}"), caller, None)
+            .await
+    }
+
+    /// POST /users/confirm-email with `link` (no caller).
+    pub async fn confirm_email(&self, link: &str) -> Reply {
+        let body = json!({"token": link});
+        let uri = "/users/confirm-email".into();
+        self.send("POST", uri, &Anonymous, Some(body)).await
+    }
+
+    /// GET /.well-known/jwks.json.
+    pub async fn jwks(&self) -> Reply {
+        let uri = "/.well-known/jwks.json".into();
+        self.send("GET", uri, &Anonymous, None).await
+    }
+
+    async fn send(&self, method: &str, uri: String, by: &dyn Caller, body: Option<Value>) -> Reply {
+        self.call(method, &uri, by.bearer(), body).await
     }
 
     /// Sends a request to whichever function serves its route.
@@ -332,14 +638,7 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str) -> Actor {
-        let r = self
-            .call(
-                "POST",
-                "/auth/login",
-                None,
-                Some(json!({"email": email, "password": PASSWORD})),
-            )
-            .await;
+        let r = self.sign_in(email, PASSWORD).await;
         assert_eq!(r.status, 200, "login {email}: {}", r.body);
         let user = self
             .app
@@ -357,15 +656,7 @@ impl TestApp {
 
     /// Whether `email` with `password` is refused (401).
     pub async fn login_fails(&self, email: &str, password: &str) -> bool {
-        let r = self
-            .call(
-                "POST",
-                "/auth/login",
-                None,
-                Some(json!({"email": email, "password": password})),
-            )
-            .await;
-        r.status == 401
+        self.sign_in(email, password).await.status == 401
     }
 
     pub async fn platform_admin(&self) -> Actor {
@@ -375,7 +666,12 @@ impl TestApp {
     }
 
     pub async fn user_without_org(&self) -> Actor {
-        let email = unique_email("solo");
+        self.signed_in("solo").await
+    }
+
+    /// A fresh account (an address starting with `prefix`, no org), signed in.
+    pub async fn signed_in(&self, prefix: &str) -> Actor {
+        let email = unique_email(prefix);
         self.create_user(&email, None, false).await;
         self.login(&email).await
     }
@@ -384,12 +680,7 @@ impl TestApp {
     pub async fn org_with_owner(&self) -> (OrgId, Actor) {
         let owner = self.user_without_org().await;
         let r = self
-            .call(
-                "POST",
-                "/orgs",
-                Some(&owner.token),
-                Some(json!({"name": "Acme", "code": unique_code()})),
-            )
+            .create_org(&owner, json!({"name": "Acme", "code": unique_code()}))
             .await;
         assert_eq!(r.status, 201, "create org: {}", r.body);
         let id = OrgId::parse(r.body["id"].as_str().unwrap()).unwrap();
@@ -503,4 +794,106 @@ pub async fn expire_now(t: &TestApp, org: roster::domain::OrgId, id: &str) {
         .send()
         .await
         .unwrap();
+}
+
+/// A region of its own for a client whose every attempt fails. The SDK keeps one retry
+/// quota (token bucket) per service and region for the whole process, and every suite
+/// shares this process: failing retries spent from us-east-1's would leave the other
+/// tests' clients without retries. (The region only names the quota and signs: these
+/// clients have an explicit endpoint.)
+pub fn own_retry_quota(what: &str) -> aws_config::Region {
+    aws_config::Region::new(format!("{what}-{}", uuid::Uuid::new_v4().simple()))
+}
+
+// ---------------------------------------------------------------------------------------
+// Turns: every suite shares this one process, and all but one share it freely.
+
+/// Tests take turns through their `TestApp`s: each app holds a shared turn (many at once)
+/// or the one lone turn (the load suite: it bounds its run time and fills the served
+/// API's queues, so it runs with no other test, as it did in a binary of its own). A lone
+/// turn waits until no shared one is held; a shared one waits only while a lone one is
+/// held, so a test that makes a second app never waits for its own first one.
+#[derive(Default)]
+struct Turns {
+    held: std::sync::Mutex<Held>,
+    changed: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct Held {
+    shared: usize,
+    alone: bool,
+}
+
+static TURNS: std::sync::LazyLock<Turns> = std::sync::LazyLock::new(Turns::default);
+
+struct Turn {
+    alone: bool,
+}
+
+impl Turn {
+    async fn shared() -> Arc<Turn> {
+        Self::take(false).await
+    }
+
+    async fn alone() -> Arc<Turn> {
+        Self::take(true).await
+    }
+
+    async fn take(alone: bool) -> Arc<Turn> {
+        loop {
+            // Registered before the check, so a release between the two still wakes it.
+            let changed = TURNS.changed.notified();
+            {
+                let mut held = TURNS.held.lock().unwrap_or_else(|e| e.into_inner());
+                let free = if alone {
+                    !held.alone && held.shared == 0
+                } else {
+                    !held.alone
+                };
+                if free {
+                    if alone {
+                        held.alone = true;
+                    } else {
+                        held.shared += 1;
+                    }
+                    return Arc::new(Turn { alone });
+                }
+            }
+            changed.await;
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        {
+            let mut held = TURNS.held.lock().unwrap_or_else(|e| e.into_inner());
+            if self.alone {
+                held.alone = false;
+            } else {
+                held.shared -= 1;
+            }
+        }
+        TURNS.changed.notify_waiters();
+    }
+}
+
+#[tokio::test]
+async fn a_lone_turn_waits_for_shared_ones_and_holds_off_new_ones() {
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(100));
+    let shared = Turn::shared().await;
+    let alone = tokio::spawn(Turn::alone());
+    pause().await;
+    assert!(
+        !alone.is_finished(),
+        "a lone turn waits for the shared ones"
+    );
+    drop(shared);
+    let alone = alone.await.expect("lone turn");
+    let next = tokio::spawn(Turn::shared());
+    pause().await;
+    assert!(!next.is_finished(), "a shared turn waits for the lone one");
+    drop(alone);
+    next.await.expect("shared turn");
 }

@@ -1,7 +1,7 @@
 //! The acceptance page through the `accept` handler: the three cases, the form posts, and
 //! the headers that keep the token in its URL private.
 
-mod common;
+use crate::common;
 
 use common::{PASSWORD, TestApp, unique_email};
 use lambda_http::http::{Request as HttpRequest, header};

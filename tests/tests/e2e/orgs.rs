@@ -1,7 +1,7 @@
 //! Organizations end to end: every route for every kind of caller, code uniqueness (also
 //! under a race), self-service, updates and deletion.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, unique_code};
 use roster::domain::OrgRole;
@@ -138,24 +138,14 @@ async fn duplicate_codes_are_refused_case_insensitively() {
     let root = t.platform_admin().await;
     let code = unique_code();
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&root.token),
-            Some(json!({"name": "One", "code": code.to_lowercase()})),
-        )
+        .create_org(&root, json!({"name": "One", "code": code.to_lowercase()}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["code"], code, "codes are stored upper case");
     assert_eq!(r.body["tier"], "free");
     assert_eq!(r.body["owner_id"], serde_json::Value::Null);
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&root.token),
-            Some(json!({"name": "Two", "code": code})),
-        )
+        .create_org(&root, json!({"name": "Two", "code": code}))
         .await;
     assert_eq!((r.status, r.code()), (409, "code_taken"), "{}", r.body);
 }
@@ -170,8 +160,8 @@ async fn two_concurrent_creates_with_one_code_exactly_one_wins() {
         let code = format!("{code}{round}");
         let body = json!({"name": "Race", "code": code});
         let (ra, rb) = tokio::join!(
-            t.call("POST", "/orgs", Some(&a.token), Some(body.clone())),
-            t.call("POST", "/orgs", Some(&b.token), Some(body.clone()))
+            t.create_org(&a, body.clone()),
+            t.create_org(&b, body.clone())
         );
         let mut statuses = [ra.status, rb.status];
         statuses.sort();
@@ -207,17 +197,15 @@ async fn self_service_makes_the_creator_owner_and_can_be_turned_off() {
     let t = TestApp::spawn().await;
     let solo = t.user_without_org().await;
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&solo.token),
-            Some(json!({"name": "Mine", "code": unique_code(), "description": "d"})),
+        .create_org(
+            &solo,
+            json!({"name": "Mine", "code": unique_code(), "description": "d"}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["owner_id"], solo.user.id.to_string());
     assert_eq!(r.body["member_count"], 1);
-    let me = t.call("GET", "/me", Some(&solo.token), None).await;
+    let me = t.me(&solo).await;
     assert_eq!(me.body["role"], "owner");
     assert_eq!(me.body["org_id"], r.body["id"]);
     assert!(me.body.get("password_hash").is_none());
@@ -225,11 +213,9 @@ async fn self_service_makes_the_creator_owner_and_can_be_turned_off() {
     // Self-service callers may not pick a tier.
     let other = t.user_without_org().await;
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&other.token),
-            Some(json!({"name": "X", "code": unique_code(), "tier": "pro"})),
+        .create_org(
+            &other,
+            json!({"name": "X", "code": unique_code(), "tier": "pro"}),
         )
         .await;
     assert_eq!(r.status, 403, "{}", r.body);
@@ -237,21 +223,14 @@ async fn self_service_makes_the_creator_owner_and_can_be_turned_off() {
     let closed = TestApp::spawn_with(|c| c.allow_self_service_orgs = false).await;
     let solo = closed.user_without_org().await;
     let r = closed
-        .call(
-            "POST",
-            "/orgs",
-            Some(&solo.token),
-            Some(json!({"name": "Mine", "code": unique_code()})),
-        )
+        .create_org(&solo, json!({"name": "Mine", "code": unique_code()}))
         .await;
     assert_eq!((r.status, r.code()), (403, "forbidden"));
     let root = closed.platform_admin().await;
     let r = closed
-        .call(
-            "POST",
-            "/orgs",
-            Some(&root.token),
-            Some(json!({"name": "Theirs", "code": unique_code(), "tier": "enterprise"})),
+        .create_org(
+            &root,
+            json!({"name": "Theirs", "code": unique_code(), "tier": "enterprise"}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
@@ -281,9 +260,7 @@ async fn org_fields_are_validated() {
         ),
         (json!({"name": 5, "code": unique_code()}), "name"),
     ] {
-        let r = t
-            .call("POST", "/orgs", Some(&root.token), Some(body.clone()))
-            .await;
+        let r = t.create_org(&root, body.clone()).await;
         assert_eq!(
             (r.status, r.code()),
             (400, "validation_failed"),
@@ -293,24 +270,12 @@ async fn org_fields_are_validated() {
         assert_eq!(r.body["errors"][0]["field"], field, "{}", r.body);
     }
     // Missing required fields.
-    let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&root.token),
-            Some(json!({"name": "NoCode"})),
-        )
-        .await;
+    let r = t.create_org(&root, json!({"name": "NoCode"})).await;
     assert_eq!(r.status, 400);
     // Expression-like strings are stored as data.
     let name = "#name = :v OR attribute_exists(pk) -- <script>";
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&root.token),
-            Some(json!({"name": name, "code": unique_code()})),
-        )
+        .create_org(&root, json!({"name": name, "code": unique_code()}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["name"], name);
@@ -323,11 +288,9 @@ async fn listing_pages_with_cursors_and_refuses_tampered_ones() {
     let mut created = Vec::new();
     for i in 0..7 {
         let r = t
-            .call(
-                "POST",
-                "/orgs",
-                Some(&root.token),
-                Some(json!({"name": format!("Org {i}"), "code": unique_code()})),
+            .create_org(
+                &root,
+                json!({"name": format!("Org {i}"), "code": unique_code()}),
             )
             .await;
         created.push(r.body["id"].as_str().unwrap().to_string());
@@ -378,14 +341,7 @@ async fn code_changes_free_the_old_code_and_deletion_frees_it_too() {
     let member = t.member_of(org, OrgRole::Member).await;
     let old = t.app.store.get_org(&org).await.unwrap().unwrap().code;
     let new = unique_code();
-    let r = t
-        .call(
-            "PATCH",
-            &format!("/orgs/{org}"),
-            Some(&root.token),
-            Some(json!({"code": new})),
-        )
-        .await;
+    let r = t.update_org(&root, org, json!({"code": new})).await;
     assert_eq!(
         (r.status, r.body["code"].as_str()),
         (200, Some(new.as_str())),
@@ -394,21 +350,11 @@ async fn code_changes_free_the_old_code_and_deletion_frees_it_too() {
     );
     // The old code is free, the new one taken.
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&root.token),
-            Some(json!({"name": "Reuse", "code": old})),
-        )
+        .create_org(&root, json!({"name": "Reuse", "code": old}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&root.token),
-            Some(json!({"name": "Clash", "code": new})),
-        )
+        .create_org(&root, json!({"name": "Clash", "code": new}))
         .await;
     assert_eq!(r.code(), "code_taken");
 
@@ -437,34 +383,19 @@ async fn code_changes_free_the_old_code_and_deletion_frees_it_too() {
     assert_eq!(r.status, 204, "{}", r.body);
 
     // Gone at once, code free, members detached.
-    assert_eq!(
-        t.call("GET", &format!("/orgs/{org}"), Some(&root.token), None)
-            .await
-            .status,
-        404
-    );
-    let me = t.call("GET", "/me", Some(&member.token), None).await;
+    assert_eq!(t.org(&root, org).await.status, 404);
+    let me = t.me(&member).await;
     assert_eq!(me.status, 200);
     assert_eq!(me.body["org_id"], serde_json::Value::Null, "{}", me.body);
-    let me = t.call("GET", "/me", Some(&owner.token), None).await;
+    let me = t.me(&owner).await;
     assert_eq!(me.body["role"], serde_json::Value::Null);
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&root.token),
-            Some(json!({"name": "Again", "code": new})),
-        )
+        .create_org(&root, json!({"name": "Again", "code": new}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     // The former owner may start a new organization.
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&owner.token),
-            Some(json!({"name": "Fresh", "code": unique_code()})),
-        )
+        .create_org(&owner, json!({"name": "Fresh", "code": unique_code()}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let r = t
@@ -498,9 +429,7 @@ async fn a_delete_out_of_time_answers_and_cleanup_detaches_the_rest() {
     assert!(roster::services::orgs::DELETE_INLINE_BUDGET <= std::time::Duration::from_secs(10));
 
     // Deleted for every reader at once; the members are left for cleanup.
-    let r = t
-        .call("GET", &format!("/orgs/{org}"), Some(&root.token), None)
-        .await;
+    let r = t.org(&root, org).await;
     assert_eq!(r.status, 404);
     for m in &members {
         let user = t.app.store.get_user(&m.user.id).await.unwrap().unwrap();
@@ -521,12 +450,7 @@ async fn a_delete_out_of_time_answers_and_cleanup_detaches_the_rest() {
     assert!(t.app.store.deleting_orgs(10).await.unwrap().is_empty());
     // The former owner may start again.
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&owner.token),
-            Some(json!({"name": "Again", "code": unique_code()})),
-        )
+        .create_org(&owner, json!({"name": "Again", "code": unique_code()}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
 }

@@ -4,7 +4,7 @@
 //! DESIGN §8's ceiling (at most 2 sequential round trips per operation) is checked on top.
 //! The table is written to test-artifacts/round-trips.md (scripts/bench prints it).
 
-mod common;
+use crate::common;
 
 use common::{Actor, PASSWORD, TestApp, unique_code, unique_email};
 use roster::domain::{OrgId, OrgRole, User};

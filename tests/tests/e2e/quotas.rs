@@ -4,9 +4,9 @@
 //! it. A full organization refuses invitations, acceptances and direct user creation with
 //! 409 `seat_limit_reached`; joins are refused by a condition in their own transaction.
 
-mod common;
+use crate::common;
 
-use common::{Actor, PASSWORD, Reply, TestApp, unique_code, unique_email};
+use common::{Actor, Joining, PASSWORD, Reply, TestApp, unique_code, unique_email};
 use roster::domain::{Email, OrgId, Tiers};
 use serde_json::{Value, json};
 
@@ -47,23 +47,15 @@ fn emails(prefix: &str, n: usize) -> Vec<String> {
 }
 
 async fn invite_all(t: &TestApp, who: &Actor, org: OrgId, to: &[String]) -> Reply {
-    t.call(
-        "POST",
-        &format!("/orgs/{org}/invitations"),
-        Some(&who.token),
-        Some(json!({"emails": to, "role": "member"})),
-    )
-    .await
+    t.invite(&who, org, to, "member").await
 }
 
 /// An organization a platform admin creates on `tier` (no owner; the admin invites).
 async fn org_on_tier(t: &TestApp, root: &Actor, tier: &str) -> OrgId {
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&root.token),
-            Some(json!({"name": "Tiered", "code": unique_code(), "tier": tier})),
+        .create_org(
+            &root,
+            json!({"name": "Tiered", "code": unique_code(), "tier": tier}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
@@ -72,14 +64,7 @@ async fn org_on_tier(t: &TestApp, root: &Actor, tier: &str) -> OrgId {
 }
 
 async fn invitations_of(t: &TestApp, who: &Actor, org: OrgId) -> Vec<Value> {
-    let r = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/invitations?limit=100"),
-            Some(&who.token),
-            None,
-        )
-        .await;
+    let r = t.invitations(&who, org, "?limit=100").await;
     assert_eq!(r.status, 200, "{}", r.body);
     r.body["items"].as_array().cloned().unwrap_or_default()
 }
@@ -91,13 +76,7 @@ async fn no_mail_to(t: &TestApp, to: &[String]) {
 }
 
 async fn accept_new(t: &TestApp, token: &str) -> Reply {
-    t.call(
-        "POST",
-        "/invitations/accept",
-        None,
-        Some(json!({"token": token, "name": "Joiner", "password": PASSWORD})),
-    )
-    .await
+    t.accept(token, Joining::New("Joiner", PASSWORD)).await
 }
 
 async fn member_count(t: &TestApp, org: OrgId) -> u64 {
@@ -149,14 +128,7 @@ async fn each_tier_has_its_own_invitations_per_day() {
     );
 
     // The limit follows the tier: moved to pro, the free org has 2 more today.
-    let r = t
-        .call(
-            "PATCH",
-            &format!("/orgs/{free}"),
-            Some(&root.token),
-            Some(json!({"tier": "pro"})),
-        )
-        .await;
+    let r = t.update_org(&root, free, json!({"tier": "pro"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = invite_all(&t, &owner, free, &emails("upgraded", 2)).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -172,32 +144,23 @@ async fn a_self_service_org_starts_on_the_first_tier_and_cannot_ask_for_another(
     let solo = t.user_without_org().await;
     let code = unique_code();
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&solo.token),
-            Some(json!({"name": "Mine", "code": code, "tier": "pro"})),
-        )
+        .create_org(&solo, json!({"name": "Mine", "code": code, "tier": "pro"}))
         .await;
     assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
     // Nothing was created: the caller has no org and the code is free.
-    let me = t.call("GET", "/me", Some(&solo.token), None).await;
+    let me = t.me(&solo).await;
     assert_eq!(me.body["org_id"], Value::Null, "{}", me.body);
 
     // Naming the first tier, or none, gives the first tier.
     let r = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&solo.token),
-            Some(json!({"name": "Mine", "code": code, "tier": "starter"})),
+        .create_org(
+            &solo,
+            json!({"name": "Mine", "code": code, "tier": "starter"}),
         )
         .await;
     assert_eq!((r.status, &r.body["tier"]), (201, &json!("starter")));
     let (org, owner) = t.org_with_owner().await;
-    let r = t
-        .call("GET", &format!("/orgs/{org}"), Some(&owner.token), None)
-        .await;
+    let r = t.org(&owner, org).await;
     assert_eq!(r.body["tier"], "starter", "{}", r.body);
     // ...with the first tier's limits: one invitation a day.
     let r = invite_all(&t, &owner, org, &emails("one", 1)).await;
@@ -207,14 +170,7 @@ async fn a_self_service_org_starts_on_the_first_tier_and_cannot_ask_for_another(
         "second",
     );
     // An owner cannot move their own org to another tier either.
-    let r = t
-        .call(
-            "PATCH",
-            &format!("/orgs/{org}"),
-            Some(&owner.token),
-            Some(json!({"tier": "pro"})),
-        )
-        .await;
+    let r = t.update_org(&owner, org, json!({"tier": "pro"})).await;
     assert_eq!(r.status, 403, "{}", r.body);
 }
 
@@ -248,14 +204,7 @@ async fn the_deployment_cap_stops_every_org_once_used_up() {
         .as_str()
         .expect("id")
         .to_string();
-    let r = t
-        .call(
-            "POST",
-            &format!("/orgs/{first}/invitations/{id}/resend"),
-            Some(&first_owner.token),
-            None,
-        )
-        .await;
+    let r = t.resend(&first_owner, first, &id).await;
     assert_daily_limit(&r, "resend after the cap");
     let sent = invitations_of(&t, &first_owner, first).await;
     assert!(sent.iter().all(|i| i["send_count"] == 1), "{sent:?}");
@@ -288,14 +237,7 @@ async fn a_full_org_refuses_invitations_and_acceptances_until_a_seat_is_free() {
         .find(|i| i["email"] == z.as_str())
         .and_then(|i| i["id"].as_str().map(str::to_string))
         .expect("z's invitation");
-    let r = t
-        .call(
-            "POST",
-            &format!("/orgs/{org}/invitations/{z_id}/resend"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.resend(&owner, org, &z_id).await;
     assert_full(&r, "resend when full");
     assert_eq!(t.mails_to(&z).await.len(), 1);
 
@@ -328,14 +270,7 @@ async fn a_full_org_refuses_invitations_and_acceptances_until_a_seat_is_free() {
     );
 
     // A member leaves: the seat is free and the same link works.
-    let r = t
-        .call(
-            "DELETE",
-            &format!("/orgs/{org}/members/{x_id}"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.remove(&owner, org, x_id).await;
     assert_eq!(r.status, 204, "{}", r.body);
     let r = accept_new(&t, &z_token).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -358,14 +293,7 @@ async fn two_acceptances_racing_for_the_last_seat_exactly_one_wins() {
     let loser = if ra.status == 409 { &ra } else { &rb };
     assert_full(loser, "the slower acceptance");
     assert_eq!(member_count(&t, org).await, 2);
-    let members = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/members?limit=50"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let members = t.members(&owner, org, "?limit=50").await;
     assert_eq!(members.body["items"].as_array().map(Vec::len), Some(2));
 }
 
@@ -382,42 +310,22 @@ async fn direct_user_creation_is_refused_when_the_org_is_full() {
         body
     };
     let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&owner.token),
-            Some(create(unique_email("d1"), None)),
-        )
+        .create_user_via_api(&owner, create(unique_email("d1"), None))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let second = unique_email("d2");
     let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&owner.token),
-            Some(create(second.clone(), None)),
-        )
+        .create_user_via_api(&owner, create(second.clone(), None))
         .await;
     assert_full(&r, "an org admin's direct creation");
     // The email was not claimed: the account can be made elsewhere.
     let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&root.token),
-            Some(create(second.clone(), Some(org))),
-        )
+        .create_user_via_api(&root, create(second.clone(), Some(org)))
         .await;
     assert_full(&r, "a platform admin's direct creation");
     let pro = org_on_tier(&t, &root, "pro").await;
     let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&root.token),
-            Some(create(second, Some(pro))),
-        )
+        .create_user_via_api(&root, create(second, Some(pro)))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(member_count(&t, org).await, 2);
@@ -442,23 +350,9 @@ async fn an_org_on_a_tier_no_longer_configured_gets_the_first_tiers_limits() {
         .expect("set tier");
     let body =
         |email: String| json!({"email": email, "name": "D", "password": PASSWORD, "org_id": org});
-    let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&root.token),
-            Some(body(unique_email("g1"))),
-        )
-        .await;
+    let r = t.create_user_via_api(&root, body(unique_email("g1"))).await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let r = t
-        .call(
-            "POST",
-            "/users",
-            Some(&root.token),
-            Some(body(unique_email("g2"))),
-        )
-        .await;
+    let r = t.create_user_via_api(&root, body(unique_email("g2"))).await;
     assert_full(&r, "second member on one seat");
     assert_full(
         &invite_all(&t, &root, org, &emails("g", 1)).await,

@@ -8,10 +8,10 @@
 //! with `ProvisionedThroughputExceededException`, `ThrottlingException` or an HTTP 500
 //! `InternalServerError`, and records each attempt by the SDK's invocation id.
 
-mod common;
+use crate::common;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::{PASSWORD, TestApp, unique_code, unique_email};
+use common::{Joining, PASSWORD, TestApp, unique_code, unique_email};
 use roster::App;
 use roster::clock::Now;
 use roster::domain::{InvitationId, InvitationToken, OrgId, OrgRole};
@@ -120,12 +120,12 @@ async fn every_route_answers_503_when_dynamodb_is_unreachable() {
     // An explicit endpoint wins over AWS_ENDPOINT_URL; nothing listens on port 9.
     let dead = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url("http://127.0.0.1:9")
+        .region(common::own_retry_quota("dead-dynamo"))
         .load()
         .await;
-    let broken = TestApp {
-        dynamo: t.dynamo.clone(),
-        app: App::with_mail_config(t.app.config.clone(), t.app.keys.clone(), &dead, &aws).unwrap(),
-    };
+    let broken = t.beside(
+        App::with_mail_config(t.app.config.clone(), t.app.keys.clone(), &dead, &aws).unwrap(),
+    );
     let token = signed_token(&broken.app);
     let mut seen = Vec::new();
     for (method, pattern, uri, body) in storage_bound_requests() {
@@ -288,11 +288,9 @@ impl FaultyDynamo {
             .region(aws_config::Region::new(self.region.clone()))
             .load()
             .await;
-        TestApp {
-            dynamo: t.dynamo.clone(),
-            app: App::with_mail_config(t.app.config.clone(), t.app.keys.clone(), &faulty, &aws)
-                .unwrap(),
-        }
+        t.beside(
+            App::with_mail_config(t.app.config.clone(), t.app.keys.clone(), &faulty, &aws).unwrap(),
+        )
     }
 
     fn invocations(&self) -> Vec<Invocation> {
@@ -497,73 +495,86 @@ fn check_retries(outcomes: &[Outcome], failures: &mut Vec<String>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_503_when_dynamodb_exceeds_its_provisioned_throughput() {
+    every_route_answers_503_under(Fault::ProvisionedThroughputExceeded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_503_when_dynamodb_throttles() {
+    every_route_answers_503_under(Fault::Throttling).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_503_when_dynamodb_has_an_internal_error() {
+    every_route_answers_503_under(Fault::InternalServerError).await;
+}
+
+/// Every route against a DynamoDB that answers every request with `fault`: the failures
+/// are collected, each named by its route, and reported together.
+async fn every_route_answers_503_under(fault: Fault) {
     let t = TestApp::spawn().await;
     let mut failures = Vec::new();
     let started = Instant::now();
-    for fault in FAULTS {
-        // One server and App per route, so each route's attempts are its own; all at once.
-        let runs = storage_bound_requests()
-            .into_iter()
-            .map(|(method, pattern, uri, body)| {
-                let t = &t;
-                Box::pin(async move {
-                    let dynamo = FaultyDynamo::start(fault, Scope::Everything).await;
-                    let app = dynamo.app(t).await;
-                    let token = signed_token(&app.app);
-                    let began = Instant::now();
-                    let r = app
-                        .call_raw(method, &uri, Some(&token), body.as_deref())
-                        .await;
-                    let outcome = Outcome {
-                        route: format!("{method} {pattern}"),
-                        status: r.status,
-                        elapsed: began.elapsed(),
-                        invocations: dynamo.invocations(),
-                    };
-                    (method, pattern, r, outcome)
-                })
-            });
-        let results = futures_util::future::join_all(runs).await;
-        let mut outcomes = Vec::new();
-        for (method, pattern, r, outcome) in results {
-            let name = format!("{fault:?}: {}", outcome.route);
-            if needs_no_storage(method, pattern) {
-                if r.status != 200 || !outcome.invocations.is_empty() {
-                    failures.push(format!("{name}: needs no storage: {}", r.status));
-                }
-                continue;
+    // One server and App per route, so each route's attempts are its own; all at once.
+    let runs = storage_bound_requests()
+        .into_iter()
+        .map(|(method, pattern, uri, body)| {
+            let t = &t;
+            Box::pin(async move {
+                let dynamo = FaultyDynamo::start(fault, Scope::Everything).await;
+                let app = dynamo.app(t).await;
+                let token = signed_token(&app.app);
+                let began = Instant::now();
+                let r = app
+                    .call_raw(method, &uri, Some(&token), body.as_deref())
+                    .await;
+                let outcome = Outcome {
+                    route: format!("{method} {pattern}"),
+                    status: r.status,
+                    elapsed: began.elapsed(),
+                    invocations: dynamo.invocations(),
+                };
+                (method, pattern, r, outcome)
+            })
+        });
+    let results = futures_util::future::join_all(runs).await;
+    let mut outcomes = Vec::new();
+    for (method, pattern, r, outcome) in results {
+        let name = format!("{fault:?}: {}", outcome.route);
+        if needs_no_storage(method, pattern) {
+            if r.status != 200 || !outcome.invocations.is_empty() {
+                failures.push(format!("{name}: needs no storage: {}", r.status));
             }
-            if r.status != 503 {
-                failures.push(format!("{name}: {} {}", r.status, r.body));
-            } else if is_page(pattern) {
-                let html = r.headers["content-type"]
-                    .to_str()
-                    .unwrap()
-                    .starts_with("text/html");
-                if !html {
-                    failures.push(format!("{name}: the page answers HTML"));
-                }
-            } else if r.code() != "service_unavailable"
-                || r.headers["content-type"] != "application/problem+json"
-            {
-                failures.push(format!("{name}: {} {}", r.status, r.body));
-            }
-            if internals(&r.body) {
-                failures.push(format!("{name}: internals in the body: {}", r.body));
-            }
-            if outcome.invocations.is_empty() {
-                failures.push(format!("{name}: never reached DynamoDB"));
-            }
-            outcomes.push(outcome);
+            continue;
         }
-        check_retries(&outcomes, &mut failures);
-        println!("--- {fault:?}\n{}", summarise(&outcomes));
+        if r.status != 503 {
+            failures.push(format!("{name}: {} {}", r.status, r.body));
+        } else if is_page(pattern) {
+            let html = r.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html");
+            if !html {
+                failures.push(format!("{name}: the page answers HTML"));
+            }
+        } else if r.code() != "service_unavailable"
+            || r.headers["content-type"] != "application/problem+json"
+        {
+            failures.push(format!("{name}: {} {}", r.status, r.body));
+        }
+        if internals(&r.body) {
+            failures.push(format!("{name}: internals in the body: {}", r.body));
+        }
+        if outcome.invocations.is_empty() {
+            failures.push(format!("{name}: never reached DynamoDB"));
+        }
+        outcomes.push(outcome);
     }
+    check_retries(&outcomes, &mut failures);
+    println!("--- {fault:?}\n{}", summarise(&outcomes));
     println!(
-        "{} routes x {} faults in {:.1}s",
+        "{} routes, {fault:?}, in {:.1}s",
         all_routes().len(),
-        FAULTS.len(),
         started.elapsed().as_secs_f64()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -660,14 +671,7 @@ async fn throttled_invite(
     let dynamo = FaultyDynamo::start(fault, Scope::WritesOnly).await;
     let app = dynamo.app(t).await;
     let began = Instant::now();
-    let r = app
-        .call(
-            "POST",
-            &format!("/orgs/{org}/invitations"),
-            Some(&owner.token),
-            Some(json!({"emails": emails, "role": "member"})),
-        )
-        .await;
+    let r = app.invite(&owner, org, &emails, "member").await;
     let writes = dynamo.invocations().iter().filter(|i| i.faulted).count();
     (fault, emails.len(), r, began.elapsed(), writes)
 }
@@ -758,10 +762,7 @@ async fn throttled_mutations_change_nothing_and_recovery_finds_the_data_as_befor
         .unwrap()
         .to_string();
     let link = t.latest_token(&invited).await;
-    let code = t
-        .call("GET", &format!("/orgs/{org}"), Some(&owner.token), None)
-        .await
-        .body["code"]
+    let code = t.org(&owner, org).await.body["code"]
         .as_str()
         .unwrap()
         .to_string();
@@ -1002,48 +1003,18 @@ async fn throttled_mutations_change_nothing_and_recovery_finds_the_data_as_befor
             r.body
         );
     };
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": link, "name": "New Person", "password": PASSWORD})),
-        )
-        .await;
+    let r = t.accept(&link, Joining::New("New Person", PASSWORD)).await;
     ok(&r, "accept");
-    let r = t
-        .call(
-            "PATCH",
-            &format!("/orgs/{org}/members/{}", member.user.id),
-            Some(&owner.token),
-            Some(json!({"role": "admin"})),
-        )
-        .await;
+    let r = t.change_role(&owner, org, member.user.id, "admin").await;
     ok(&r, "change role");
-    let r = t
-        .call(
-            "DELETE",
-            &format!("/orgs/{org}/members/{}", other.user.id),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.remove(&owner, org, other.user.id).await;
     ok(&r, "remove");
-    let r = t
-        .call(
-            "POST",
-            "/auth/refresh",
-            None,
-            Some(json!({"refresh_token": member.refresh})),
-        )
-        .await;
+    let r = t.refresh(&member.refresh).await;
     ok(
         &r,
         "refresh with the token the throttled refresh could not rotate",
     );
-    let got = t
-        .call("GET", &format!("/orgs/{org}"), Some(&owner.token), None)
-        .await;
+    let got = t.org(&owner, org).await;
     assert_eq!(
         (
             got.body["member_count"].as_u64(),

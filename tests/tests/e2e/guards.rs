@@ -5,7 +5,7 @@
 //! such a token at its read). And an organization's owners and admins never act on a
 //! platform admin who belongs to it, through any route, nor at the write.
 
-mod common;
+use crate::common;
 
 use common::{Actor, TestApp, unique_email};
 use roster::clock::Now;

@@ -2,7 +2,7 @@
 //! a fresh organization per cell (so destructive calls cannot affect the next). Prints the
 //! matrix and asserts every cell.
 
-mod common;
+use crate::common;
 
 use common::{PASSWORD, TestApp, unique_code, unique_email};
 use roster::auth::password;

@@ -2,7 +2,7 @@
 //! per UTC day, and acceptance attempts with unknown links per client address. Each answers
 //! 429 problem+json with a Retry-After, and each leaves other addresses and orgs alone.
 
-mod common;
+use crate::common;
 
 use common::{PASSWORD, Reply, TestApp, unique_email};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
@@ -97,38 +97,17 @@ async fn invitations_are_limited_per_organization_per_day() {
     let refs = |v: &Vec<String>| -> Vec<String> { v.clone() };
 
     let first = three("a");
-    let r = t
-        .call(
-            "POST",
-            &format!("/orgs/{org}/invitations"),
-            Some(&owner.token),
-            Some(json!({"emails": refs(&first), "role": "member"})),
-        )
-        .await;
+    let r = t.invite(&owner, org, &refs(&first), "member").await;
     assert_eq!(r.status, 200, "{}", r.body);
 
     // Three more would make six: refused whole, nothing stored, no mail sent.
     let second = three("b");
-    let r = t
-        .call(
-            "POST",
-            &format!("/orgs/{org}/invitations"),
-            Some(&owner.token),
-            Some(json!({"emails": refs(&second), "role": "member"})),
-        )
-        .await;
+    let r = t.invite(&owner, org, &refs(&second), "member").await;
     assert_limited(&r, 86_400, "over the daily limit");
     for e in &second {
         assert!(t.mails_to(e).await.is_empty(), "no mail to {e}");
     }
-    let listed = t
-        .call(
-            "GET",
-            &format!("/orgs/{org}/invitations?limit=50"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let listed = t.invitations(&owner, org, "?limit=50").await;
     assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(3));
 
     // Two more fit exactly; then a resend (one more email) is over.
@@ -145,14 +124,7 @@ async fn invitations_are_limited_per_organization_per_day() {
         .as_str()
         .expect("id")
         .to_string();
-    let r = t
-        .call(
-            "POST",
-            &format!("/orgs/{org}/invitations/{id}/resend"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.resend(&owner, org, &id).await;
     assert_limited(&r, 86_400, "resend over the daily limit");
 
     // Another organization has its own count.

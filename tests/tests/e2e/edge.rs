@@ -1,6 +1,6 @@
 //! The HTTP edge: real API Gateway v2 events through lambda_http, bad bodies, unknown routes.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -15,7 +15,7 @@ async fn api_gateway_v2_events_reach_the_handlers() {
 
     // A base64-encoded POST body, as API Gateway sends it.
     let body = STANDARD.encode(json!({"email": email, "password": PASSWORD}).to_string());
-    let event = include_str!("../fixtures/apigw_v2_login.json").replace(
+    let event = include_str!("../../fixtures/apigw_v2_login.json").replace(
         "eyJlbWFpbCI6IkVNQUlMIiwicGFzc3dvcmQiOiJQQVNTV09SRCJ9",
         &body,
     );
@@ -27,15 +27,10 @@ async fn api_gateway_v2_events_reach_the_handlers() {
     // A path parameter and a bearer token; the user has no org, so the org is a 404.
     let owner = t.user_without_org().await;
     let created = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&owner.token),
-            Some(json!({"name": "Gw", "code": unique_code()})),
-        )
+        .create_org(&owner, json!({"name": "Gw", "code": unique_code()}))
         .await;
     let org_id = created.body["id"].as_str().unwrap();
-    let event = include_str!("../fixtures/apigw_v2_org.json").replace("ORG_ID", org_id);
+    let event = include_str!("../../fixtures/apigw_v2_org.json").replace("ORG_ID", org_id);
     let as_owner = lambda_http::request::from_str(&event.replace("TOKEN", &owner.token)).unwrap();
     let r = t.dispatch(as_owner).await;
     assert_eq!(

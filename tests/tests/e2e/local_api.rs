@@ -1,7 +1,7 @@
 //! The served API over real HTTP: `cargo lambda watch` with its router, started by
 //! scripts/test (ROSTER_API_URL), on the same emulator and table.
 
-mod common;
+use crate::common;
 
 use common::{PASSWORD, env_or_fail, unique_code, unique_email};
 use roster::App;
@@ -36,12 +36,7 @@ async fn send(
 
 #[tokio::test]
 async fn the_served_api_signs_in_and_manages_organizations() {
-    let Ok(base) = std::env::var("ROSTER_API_URL") else {
-        assert!(
-            std::env::var("ROSTER_REQUIRE_LOCAL_API").is_err(),
-            "ROSTER_API_URL must be set"
-        );
-        eprintln!("skipped: ROSTER_API_URL is not set (scripts/test sets it)");
+    let Some(base) = common::local_api_url() else {
         return;
     };
     // A platform admin in the table the served functions use.
@@ -155,12 +150,7 @@ async fn the_served_api_signs_in_and_manages_organizations() {
 
 #[tokio::test]
 async fn cleanup_runs_from_cargo_lambda_invoke_with_the_scheduled_event_fixture() {
-    let Ok(base) = std::env::var("ROSTER_API_URL") else {
-        assert!(
-            std::env::var("ROSTER_REQUIRE_LOCAL_API").is_err(),
-            "ROSTER_API_URL must be set"
-        );
-        eprintln!("skipped: ROSTER_API_URL is not set (scripts/test sets it)");
+    let Some(base) = common::local_api_url() else {
         return;
     };
     let t = common::TestApp::served().await;

@@ -1,9 +1,9 @@
 //! Accepting and declining invitations: new and existing accounts, proofs of identity,
 //! races, and the scheduled cleanup of expired invitations.
 
-mod common;
+use crate::common;
 
-use common::{PASSWORD, TestApp, unique_email};
+use common::{Joining, PASSWORD, TestApp, unique_email};
 use roster::domain::OrgRole;
 use serde_json::json;
 
@@ -15,14 +15,7 @@ async fn a_new_address_creates_its_account_and_is_signed_in() {
     t.invite(&owner, org, &[&to], "admin").await;
     let token = t.latest_token(&to).await;
 
-    let r = t
-        .call(
-            "GET",
-            &format!("/invitations/preview?token={token}"),
-            None,
-            None,
-        )
-        .await;
+    let r = t.preview(&token).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["org_name"], "Acme");
     assert_eq!(r.body["role"], "admin");
@@ -32,14 +25,7 @@ async fn a_new_address_creates_its_account_and_is_signed_in() {
     assert_eq!(r.body["account_exists"], false);
     assert!(r.body["expires_at"].is_string());
 
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": token})),
-        )
-        .await;
+    let r = t.accept(&token, Joining::LinkOnly).await;
     assert_eq!(
         r.status, 400,
         "a new account needs a name and a password: {}",
@@ -52,25 +38,11 @@ async fn a_new_address_creates_its_account_and_is_signed_in() {
         .map(|e| e["field"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(fields, ["name", "password"]);
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": token, "name": "New", "password": "short"})),
-        )
-        .await;
+    let r = t.accept(&token, Joining::New("New", "short")).await;
     assert_eq!(r.body["errors"][0]["field"], "password");
 
     t.app.calls.take();
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": token, "name": "New Person", "password": PASSWORD})),
-        )
-        .await;
+    let r = t.accept(&token, Joining::New("New Person", PASSWORD)).await;
     let calls = t.app.calls.take();
     println!("accept (new account): {calls:?}");
     assert_eq!(r.status, 200, "{}", r.body);
@@ -81,29 +53,13 @@ async fn a_new_address_creates_its_account_and_is_signed_in() {
     );
     assert_eq!(r.body["user"]["org_id"], org.to_string());
     assert_eq!(r.body["user"]["role"], "admin");
-    let me = t
-        .call(
-            "GET",
-            "/me",
-            Some(r.body["access_token"].as_str().unwrap()),
-            None,
-        )
-        .await;
+    let me = t.me(&r.body["access_token"].as_str().unwrap()).await;
     assert_eq!(me.body["email"], to);
     t.login(&to).await;
 
-    let org_now = t
-        .call("GET", &format!("/orgs/{org}"), Some(&owner.token), None)
-        .await;
+    let org_now = t.org(&owner, org).await;
     assert_eq!(org_now.body["member_count"], 2);
-    let again = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": token, "name": "New Person", "password": PASSWORD})),
-        )
-        .await;
+    let again = t.accept(&token, Joining::New("New Person", PASSWORD)).await;
     assert_eq!(
         (again.status, again.code()),
         (409, "invitation_already_accepted")
@@ -133,43 +89,15 @@ async fn an_existing_account_proves_itself_by_password_or_bearer() {
     let email = solo.user.email.to_string();
     t.invite(&owner, org, &[&email], "member").await;
     let token = t.latest_token(&email).await;
-    let r = t
-        .call(
-            "GET",
-            &format!("/invitations/preview?token={token}"),
-            None,
-            None,
-        )
-        .await;
+    let r = t.preview(&token).await;
     assert_eq!(r.body["account_exists"], true);
 
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": token, "password": "not my password"})),
-        )
-        .await;
+    let r = t.accept(&token, Joining::Password("not my password")).await;
     assert_eq!((r.status, r.code()), (401, "invalid_credentials"));
     let stranger = t.user_without_org().await;
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            Some(&stranger.token),
-            Some(json!({"token": token})),
-        )
-        .await;
+    let r = t.accept(&token, Joining::SignedIn(&stranger)).await;
     assert_eq!((r.status, r.code()), (403, "email_mismatch"), "{}", r.body);
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            Some(&solo.token),
-            Some(json!({"token": token})),
-        )
-        .await;
+    let r = t.accept(&token, Joining::SignedIn(&solo)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["user"]["id"], solo.user.id.to_string());
     assert_eq!(r.body["user"]["role"], "member");
@@ -179,14 +107,7 @@ async fn an_existing_account_proves_itself_by_password_or_bearer() {
     t.invite(&owner, org, &[other.user.email.as_ref()], "member")
         .await;
     let token = t.latest_token(other.user.email.as_ref()).await;
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": token, "password": PASSWORD})),
-        )
-        .await;
+    let r = t.accept(&token, Joining::Password(PASSWORD)).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
@@ -199,28 +120,14 @@ async fn a_member_of_another_organization_cannot_accept() {
     t.invite(&owner, org, &[busy.user.email.as_ref()], "member")
         .await;
     let token = t.latest_token(busy.user.email.as_ref()).await;
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            Some(&busy.token),
-            Some(json!({"token": token})),
-        )
-        .await;
+    let r = t.accept(&token, Joining::SignedIn(&busy)).await;
     assert_eq!(
         (r.status, r.code()),
         (409, "member_of_another_organization"),
         "{}",
         r.body
     );
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": token, "password": PASSWORD})),
-        )
-        .await;
+    let r = t.accept(&token, Joining::Password(PASSWORD)).await;
     assert_eq!(r.status, 409);
 }
 
@@ -252,9 +159,7 @@ async fn ten_concurrent_accepts_of_one_token_admit_exactly_one() {
         "{:?}",
         replies.iter().map(|r| &r.body).collect::<Vec<_>>()
     );
-    let org_now = t
-        .call("GET", &format!("/orgs/{org}"), Some(&owner.token), None)
-        .await;
+    let org_now = t.org(&owner, org).await;
     assert_eq!(org_now.body["member_count"], 2, "counted once");
 }
 
@@ -265,37 +170,16 @@ async fn declining_kills_the_link_and_the_org_can_invite_again() {
     let to = unique_email("nope");
     t.invite(&owner, org, &[&to], "member").await;
     let token = t.latest_token(&to).await;
-    let r = t
-        .call(
-            "POST",
-            "/invitations/decline",
-            None,
-            Some(json!({"token": token})),
-        )
-        .await;
+    let r = t.decline(&token).await;
     assert_eq!(
         (r.status, r.body["status"].as_str()),
         (200, Some("declined")),
         "{}",
         r.body
     );
-    let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": token, "name": "N", "password": PASSWORD})),
-        )
-        .await;
+    let r = t.accept(&token, Joining::New("N", PASSWORD)).await;
     assert_eq!((r.status, r.code()), (410, "invitation_declined"));
-    let r = t
-        .call(
-            "POST",
-            "/invitations/decline",
-            None,
-            Some(json!({"token": token})),
-        )
-        .await;
+    let r = t.decline(&token).await;
     assert_eq!(r.status, 410);
     let r = t.invite(&owner, org, &[&to], "member").await;
     assert_eq!(
@@ -310,14 +194,7 @@ async fn declining_kills_the_link_and_the_org_can_invite_again() {
             .iter()
             .any(|a| a.action == "invitation.declined" && a.target == to)
     );
-    let r = t
-        .call(
-            "POST",
-            "/invitations/decline",
-            None,
-            Some(json!({"token": "garbage"})),
-        )
-        .await;
+    let r = t.decline("garbage").await;
     assert_eq!(r.status, 404);
 }
 
@@ -460,11 +337,9 @@ async fn a_name_and_password_for_an_existing_email_accept_as_that_account_or_not
     assert_eq!(accounts().await, one);
 
     let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": token, "name": "Someone Else", "password": "not the password at all"})),
+        .accept(
+            &token,
+            Joining::New("Someone Else", "not the password at all"),
         )
         .await;
     assert_eq!(
@@ -474,25 +349,13 @@ async fn a_name_and_password_for_an_existing_email_accept_as_that_account_or_not
         r.body
     );
     assert_eq!(accounts().await, one, "no second account");
-    let preview = t
-        .call(
-            "GET",
-            &format!("/invitations/preview?token={token}"),
-            None,
-            None,
-        )
-        .await;
+    let preview = t.preview(&token).await;
     assert_eq!(preview.body["status"], "pending", "the link still works");
-    let me = t.call("GET", "/me", Some(&existing.token), None).await;
+    let me = t.me(&existing).await;
     assert_eq!(me.body["org_id"], serde_json::Value::Null);
 
     let r = t
-        .call(
-            "POST",
-            "/invitations/accept",
-            None,
-            Some(json!({"token": token, "name": "Someone Else", "password": PASSWORD})),
-        )
+        .accept(&token, Joining::New("Someone Else", PASSWORD))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["user"]["id"], existing.user.id.to_string());
@@ -520,7 +383,7 @@ async fn a_name_and_password_for_an_existing_email_accept_as_that_account_or_not
     );
     // Its password and its other sessions are as they were.
     assert_eq!(stored.password_hash, existing.user.password_hash);
-    let me = t.call("GET", "/me", Some(&existing.token), None).await;
+    let me = t.me(&existing).await;
     assert_eq!((me.status, me.body["role"].clone()), (200, json!("member")));
     t.login(&email).await;
     let org_now = t.app.store.get_org(&org).await.unwrap().unwrap();

@@ -1,7 +1,7 @@
 //! Sign-in end to end: login, throttling, refresh rotation and reuse detection, logout,
 //! every-request re-read of the caller, and the refusals of forged or misused tokens.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -29,21 +29,14 @@ async fn login_returns_tokens_and_me_reads_the_caller() {
     let t = TestApp::spawn().await;
     let email = unique_email("ada");
     t.create_user(&email, None, false).await;
-    let r = t
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": email.to_uppercase(), "password": PASSWORD})),
-        )
-        .await;
+    let r = t.sign_in(&email.to_uppercase(), PASSWORD).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["token_type"], "Bearer");
     assert_eq!(r.body["expires_in"], 900);
     assert_eq!(r.body["user"]["email"], email);
     assert!(r.body["user"].get("password_hash").is_none());
     let token = r.body["access_token"].as_str().unwrap();
-    let me = t.call("GET", "/me", Some(token), None).await;
+    let me = t.me(&token).await;
     assert_eq!(
         (me.status, me.body["email"].as_str()),
         (200, Some(email.as_str()))
@@ -57,7 +50,7 @@ async fn login_returns_tokens_and_me_reads_the_caller() {
     )
     .unwrap();
     assert_eq!(header["alg"], "EdDSA");
-    let jwks = t.call("GET", "/.well-known/jwks.json", None, None).await;
+    let jwks = t.jwks().await;
     assert_eq!(jwks.body["keys"][0]["kid"], header["kid"]);
     assert_eq!(jwks.body["keys"][0]["kty"], "OKP");
     assert_eq!(jwks.body["keys"][0]["crv"], "Ed25519");
@@ -68,30 +61,9 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
     let t = TestApp::spawn().await;
     let email = unique_email("bob");
     t.create_user(&email, None, false).await;
-    let wrong = t
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": email, "password": "not the password"})),
-        )
-        .await;
-    let unknown = t
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": unique_email("nobody"), "password": PASSWORD})),
-        )
-        .await;
-    let malformed = t
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": "not-an-email", "password": PASSWORD})),
-        )
-        .await;
+    let wrong = t.sign_in(&email, "not the password").await;
+    let unknown = t.sign_in(&unique_email("nobody"), PASSWORD).await;
+    let malformed = t.sign_in("not-an-email", PASSWORD).await;
     for r in [&wrong, &unknown, &malformed] {
         assert_eq!(
             (r.status, r.code()),
@@ -109,25 +81,11 @@ async fn repeated_failures_are_throttled_per_email() {
     let email = unique_email("carol");
     t.create_user(&email, None, false).await;
     for _ in 0..5 {
-        let r = t
-            .call(
-                "POST",
-                "/auth/login",
-                None,
-                Some(json!({"email": email, "password": "wrong password!"})),
-            )
-            .await;
+        let r = t.sign_in(&email, "wrong password!").await;
         assert_eq!(r.status, 401);
     }
     // Now even the right password waits.
-    let r = t
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": email, "password": PASSWORD})),
-        )
-        .await;
+    let r = t.sign_in(&email, PASSWORD).await;
     assert_eq!((r.status, r.code()), (429, "rate_limited"), "{}", r.body);
     let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
@@ -140,84 +98,39 @@ async fn repeated_failures_are_throttled_per_email() {
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_every_session() {
     let t = TestApp::spawn().await;
-    let email = unique_email("erin");
-    t.create_user(&email, None, false).await;
-    let first = t.login(&email).await;
+    let first = t.signed_in("erin").await;
+    let email = first.user.email.to_string();
     let second_device = t.login(&email).await;
 
-    let r = t
-        .call(
-            "POST",
-            "/auth/refresh",
-            None,
-            Some(json!({"refresh_token": first.refresh})),
-        )
-        .await;
+    let r = t.refresh(&first.refresh).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let rotated = r.body["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(rotated, first.refresh);
     let fresh_access = r.body["access_token"].as_str().unwrap().to_string();
-    assert_eq!(
-        t.call("GET", "/me", Some(&fresh_access), None).await.status,
-        200
-    );
+    assert_eq!(t.me(&fresh_access).await.status, 200);
 
     // The rotated-out token comes back: reuse. Every session and access token of the user ends.
-    let r = t
-        .call(
-            "POST",
-            "/auth/refresh",
-            None,
-            Some(json!({"refresh_token": first.refresh})),
-        )
-        .await;
+    let r = t.refresh(&first.refresh).await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
-    let r = t
-        .call(
-            "POST",
-            "/auth/refresh",
-            None,
-            Some(json!({"refresh_token": rotated})),
-        )
-        .await;
+    let r = t.refresh(&rotated).await;
     assert_eq!(
         r.status, 401,
         "the legitimate holder's newest token is revoked too"
     );
-    let r = t
-        .call(
-            "POST",
-            "/auth/refresh",
-            None,
-            Some(json!({"refresh_token": second_device.refresh})),
-        )
-        .await;
+    let r = t.refresh(&second_device.refresh).await;
     assert_eq!(r.status, 401, "other devices are signed out");
-    assert_eq!(
-        t.call("GET", "/me", Some(&fresh_access), None).await.status,
-        401
-    );
-    assert_eq!(
-        t.call("GET", "/me", Some(&second_device.token), None)
-            .await
-            .status,
-        401
-    );
+    assert_eq!(t.me(&fresh_access).await.status, 401);
+    assert_eq!(t.me(&second_device).await.status, 401);
 
     // Signing in again works.
     let again = t.login(&email).await;
-    assert_eq!(
-        t.call("GET", "/me", Some(&again.token), None).await.status,
-        200
-    );
+    assert_eq!(t.me(&again).await.status, 200);
 }
 
 #[tokio::test]
 async fn concurrent_refreshes_of_one_token_never_both_succeed() {
     let t = TestApp::spawn().await;
-    let email = unique_email("race");
-    t.create_user(&email, None, false).await;
-    let a = t.login(&email).await;
+    let a = t.signed_in("race").await;
     let body = json!({"refresh_token": a.refresh});
     let (r1, r2) = tokio::join!(
         t.call("POST", "/auth/refresh", None, Some(body.clone())),
@@ -230,45 +143,20 @@ async fn concurrent_refreshes_of_one_token_never_both_succeed() {
 #[tokio::test]
 async fn logout_ends_the_session() {
     let t = TestApp::spawn().await;
-    let email = unique_email("fay");
-    t.create_user(&email, None, false).await;
-    let a = t.login(&email).await;
-    let r = t
-        .call(
-            "POST",
-            "/auth/logout",
-            None,
-            Some(json!({"refresh_token": a.refresh})),
-        )
-        .await;
+    let a = t.signed_in("fay").await;
+    let r = t.logout(&a.refresh).await;
     assert_eq!(r.status, 204);
-    let r = t
-        .call(
-            "POST",
-            "/auth/refresh",
-            None,
-            Some(json!({"refresh_token": a.refresh})),
-        )
-        .await;
+    let r = t.refresh(&a.refresh).await;
     assert_eq!(r.status, 401);
     // Idempotent.
-    let r = t
-        .call(
-            "POST",
-            "/auth/logout",
-            None,
-            Some(json!({"refresh_token": a.refresh})),
-        )
-        .await;
+    let r = t.logout(&a.refresh).await;
     assert_eq!(r.status, 204);
 }
 
 #[tokio::test]
 async fn access_tokens_are_refused_when_forged_expired_or_misused() {
     let t = TestApp::spawn().await;
-    let email = unique_email("gus");
-    t.create_user(&email, None, false).await;
-    let a = t.login(&email).await;
+    let a = t.signed_in("gus").await;
     let sub = a.user.id.to_string();
 
     let mut expired = claims(&t, &sub);
@@ -320,7 +208,7 @@ async fn access_tokens_are_refused_when_forged_expired_or_misused() {
         ),
     ];
     for (what, token) in cases {
-        let r = t.call("GET", "/me", Some(&token), None).await;
+        let r = t.me(&token).await;
         assert_eq!(
             (r.status, r.code()),
             (401, "unauthorized"),
@@ -330,28 +218,19 @@ async fn access_tokens_are_refused_when_forged_expired_or_misused() {
         assert_eq!(r.headers["www-authenticate"], "Bearer");
     }
     // An access token is not a refresh token either.
-    let r = t
-        .call(
-            "POST",
-            "/auth/refresh",
-            None,
-            Some(json!({"refresh_token": a.token})),
-        )
-        .await;
+    let r = t.refresh(&a.token).await;
     assert_eq!(r.status, 401);
     // And the genuine one still works.
-    assert_eq!(t.call("GET", "/me", Some(&a.token), None).await.status, 200);
+    assert_eq!(t.me(&a).await.status, 200);
 }
 
 #[tokio::test]
 async fn a_deleted_or_revoked_user_loses_access_on_the_next_request() {
     let t = TestApp::spawn().await;
-    let email = unique_email("hal");
-    t.create_user(&email, None, false).await;
-    let a = t.login(&email).await;
-    assert_eq!(t.call("GET", "/me", Some(&a.token), None).await.status, 200);
+    let a = t.signed_in("hal").await;
+    assert_eq!(t.me(&a).await.status, 200);
     t.app.store.revoke_all_sessions(&a.user.id).await.unwrap();
-    assert_eq!(t.call("GET", "/me", Some(&a.token), None).await.status, 401);
+    assert_eq!(t.me(&a).await.status, 401);
 }
 
 /// The token in the newest email-change confirmation mailed to `to`.
@@ -374,9 +253,8 @@ async fn confirmation_token(t: &TestApp, to: &str) -> String {
 #[tokio::test]
 async fn changing_ones_own_password_needs_the_current_one_and_ends_other_sessions() {
     let t = TestApp::spawn().await;
-    let email = unique_email("self");
-    t.create_user(&email, None, false).await;
-    let this = t.login(&email).await;
+    let this = t.signed_in("self").await;
+    let email = this.user.email.to_string();
     let other = t.login(&email).await;
     let me = format!("/users/{}", this.user.id);
     let new_password = "a brand new passphrase";
@@ -428,7 +306,7 @@ async fn changing_ones_own_password_needs_the_current_one_and_ends_other_session
         .call("POST", "/auth/refresh", None, Some(refresh(&other.refresh)))
         .await;
     assert_eq!(r.status, 401, "the other session: {}", r.body);
-    let r = t.call("GET", "/me", Some(&other.token), None).await;
+    let r = t.me(&other).await;
     assert_eq!(r.status, 401, "the other session's access token");
     let r = t
         .call("POST", "/auth/refresh", None, Some(refresh(&this.refresh)))
@@ -438,27 +316,19 @@ async fn changing_ones_own_password_needs_the_current_one_and_ends_other_session
         .as_str()
         .expect("access token")
         .to_string();
-    let r = t.call("GET", "/me", Some(&fresh), None).await;
+    let r = t.me(&fresh).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = t
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": email, "password": new_password})),
-        )
-        .await;
+    let r = t.sign_in(&email, new_password).await;
     assert_eq!(r.status, 200, "the new password signs in: {}", r.body);
 
     // An admin sets another user's password without one (seed 003) and ends its sessions.
     let (org, owner) = t.org_with_owner().await;
     let member = t.member_of(org, roster::domain::OrgRole::Member).await;
     let r = t
-        .call(
-            "PATCH",
-            &format!("/users/{}", member.user.id),
-            Some(&owner.token),
-            Some(json!({"password": "set by the admin 1"})),
+        .update_user(
+            &owner,
+            member.user.id,
+            json!({"password": "set by the admin 1"}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -476,9 +346,7 @@ async fn changing_ones_own_password_needs_the_current_one_and_ends_other_session
 #[tokio::test]
 async fn deleting_ones_own_account_needs_the_current_password() {
     let t = TestApp::spawn().await;
-    let email = unique_email("leaver");
-    t.create_user(&email, None, false).await;
-    let me = t.login(&email).await;
+    let me = t.signed_in("leaver").await;
     let uri = format!("/users/{}", me.user.id);
     let r = t.call("DELETE", &uri, Some(&me.token), None).await;
     assert_eq!(
@@ -501,7 +369,7 @@ async fn deleting_ones_own_account_needs_the_current_password() {
         "{}",
         r.body
     );
-    let r = t.call("GET", "/me", Some(&me.token), None).await;
+    let r = t.me(&me).await;
     assert_eq!(r.status, 200, "still there");
     let r = t
         .call(
@@ -512,7 +380,7 @@ async fn deleting_ones_own_account_needs_the_current_password() {
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
-    let r = t.call("GET", "/me", Some(&me.token), None).await;
+    let r = t.me(&me).await;
     assert_eq!(r.status, 401);
 }
 
@@ -549,12 +417,7 @@ async fn a_new_email_takes_effect_only_when_the_new_address_confirms_it() {
     // A tampered link, and the GET page (which changes nothing).
     let (id, nonce) = token.split_once('.').expect("token");
     let r = t
-        .call(
-            "POST",
-            "/users/confirm-email",
-            None,
-            Some(json!({"token": format!("{id}.{}", "A".repeat(nonce.len()))})),
-        )
+        .confirm_email(&format!("{id}.{}", "A".repeat(nonce.len())))
         .await;
     assert_eq!((r.status, r.code()), (404, "not_found"), "{}", r.body);
     let page = t
@@ -567,14 +430,7 @@ async fn a_new_email_takes_effect_only_when_the_new_address_confirms_it() {
         "the page alone confirms nothing"
     );
 
-    let r = t
-        .call(
-            "POST",
-            "/users/confirm-email",
-            None,
-            Some(json!({"token": token})),
-        )
-        .await;
+    let r = t.confirm_email(&token).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["email"], new);
     t.login(&new).await;
@@ -583,14 +439,7 @@ async fn a_new_email_takes_effect_only_when_the_new_address_confirms_it() {
         "the old email is no longer the account's"
     );
     // Single use.
-    let r = t
-        .call(
-            "POST",
-            "/users/confirm-email",
-            None,
-            Some(json!({"token": token})),
-        )
-        .await;
+    let r = t.confirm_email(&token).await;
     assert_eq!(r.status, 404, "{}", r.body);
     // The old email is free again.
     t.create_user(&old, None, false).await;
@@ -621,14 +470,7 @@ async fn a_new_email_takes_effect_only_when_the_new_address_confirms_it() {
         assert_eq!(r.status, 200, "{}", r.body);
     }
     let stale = confirmation_token(&t, &third).await;
-    let r = t
-        .call(
-            "POST",
-            "/users/confirm-email",
-            None,
-            Some(json!({"token": stale})),
-        )
-        .await;
+    let r = t.confirm_email(&stale).await;
     assert_eq!(r.status, 404, "the replaced link: {}", r.body);
     // The HTML form confirms too.
     let current = confirmation_token(&t, &fourth).await;
