@@ -43,6 +43,18 @@ build() {
   say "built in $((SECONDS - start)) s"
 }
 
+# setup_python in the background (its output in .local/setup-python.log) while cargo builds:
+# the download and the compilation overlap. python_ready waits for it.
+setup_python_bg() {
+  setup_python >"$LOCAL/setup-python.log" 2>&1 &
+  PYTHON_SETUP_PID=$!
+  say "installing the pinned Python tools in the background (.local/setup-python.log)"
+}
+python_ready() {
+  wait "$PYTHON_SETUP_PID" ||
+    { cat "$LOCAL/setup-python.log" >&2; die "installing the Python tools failed (above)"; }
+}
+
 # The operator CLI (table, admin, keys), from the shared build.
 build_admin() {
   say "building roster-admin"
@@ -120,7 +132,8 @@ start_api() {
   fi
   WATCH_PID=$!
   for _ in $(seq 1 300); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/" && return
+    # A bare connection: an HTTP request to / would log an error in the router.
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return
     kill -0 "$WATCH_PID" 2>/dev/null || die "cargo lambda watch exited${log:+; see $log}"
     sleep 0.2
   done
