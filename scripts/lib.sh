@@ -37,7 +37,7 @@ ADMIN_BIN="$TARGET_DIR/debug/roster-admin"
 # build [CARGO BUILD ARGS...]: every binary (the ten functions and roster-admin) and whatever
 # else is asked, with cargo's progress on the terminal.
 build() {
-  say "building the functions and roster-admin: cargo build ${BUILD[*]} --bins $*"
+  say "building the functions and roster-admin: cargo build ${BUILD[*]} --bins${*:+ $*}"
   local start=$SECONDS
   (cd "$ROOT" && cargo build "${BUILD[@]}" --bins "$@")
   say "built in $((SECONDS - start)) s"
