@@ -24,11 +24,41 @@ setup_python() {
   fi
 }
 
-# The operator CLI (table, admin, keys).
+# The one build scripts/dev and scripts/test share: the product and its tests, not
+# scripts/bench's floors (sdk-hello's default SDK features would be unified into the
+# functions). Same selection, profile (dev) and target directory in both, and the test crate's
+# dependencies are normal ones (tests/Cargo.toml), so `--bins` and `--bins --tests` resolve
+# the same features: scripts/test after scripts/dev compiles only the tests, and
+# `cargo lambda watch` runs these binaries (scripts/watch-cargo) instead of compiling its own.
+BUILD=(--workspace --exclude hello --exclude sdk-hello --exclude bench-runtime-api)
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+ADMIN_BIN="$TARGET_DIR/debug/roster-admin"
+
+# build [CARGO BUILD ARGS...]: every binary (the ten functions and roster-admin) and whatever
+# else is asked, with cargo's progress on the terminal.
+build() {
+  say "building the functions and roster-admin: cargo build ${BUILD[*]} --bins${*:+ $*}"
+  local start=$SECONDS
+  (cd "$ROOT" && cargo build "${BUILD[@]}" --bins "$@")
+  say "built in $((SECONDS - start)) s"
+}
+
+# setup_python in the background (its output in .local/setup-python.log) while cargo builds:
+# the download and the compilation overlap. python_ready waits for it.
+setup_python_bg() {
+  setup_python >"$LOCAL/setup-python.log" 2>&1 &
+  PYTHON_SETUP_PID=$!
+  say "installing the pinned Python tools in the background (.local/setup-python.log)"
+}
+python_ready() {
+  wait "$PYTHON_SETUP_PID" ||
+    { cat "$LOCAL/setup-python.log" >&2; die "installing the Python tools failed (above)"; }
+}
+
+# The operator CLI (table, admin, keys), from the shared build.
 build_admin() {
   say "building roster-admin"
-  (cd "$ROOT" && cargo build --quiet -p roster-shared --bin roster-admin)
-  ADMIN_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/roster-admin"
+  (cd "$ROOT" && cargo build --quiet "${BUILD[@]}" --bin roster-admin)
 }
 
 free_port() {
@@ -82,4 +112,65 @@ signing_key_secret() {
     JWT_PUBLIC_KEYS="$("$ADMIN_BIN" put-signing-key --secret-id "$JWT_SIGNING_KEY_SECRET")"
   fi
   export JWT_PUBLIC_KEYS
+}
+
+# start_api PORT ENV_FILE LOG [WATCH ARGS...]: serves the API with `cargo lambda watch` on
+# 127.0.0.1:PORT in its own process group (WATCH_PID), the functions' environment from
+# ENV_FILE, its output to LOG (- for the terminal). Returns when the router answers. Watch
+# runs the binaries `build` made, through scripts/watch-cargo (see there why).
+start_api() {
+  local port="$1" env_file="$2" log="$3"; shift 3
+  export ROSTER_REAL_CARGO ROSTER_BUILD ROSTER_TARGET_DIR="$TARGET_DIR"
+  ROSTER_REAL_CARGO="$(command -v cargo)"
+  ROSTER_BUILD="${BUILD[*]}"
+  local watch=(env CARGO="$ROOT/scripts/watch-cargo" "$VENV/bin/cargo-lambda" lambda watch
+    --invoke-address 127.0.0.1 --invoke-port "$port" --env-file "$env_file" "$@")
+  if [ "$log" = - ]; then
+    (cd "$ROOT" && exec setsid "${watch[@]}") &
+  else
+    (cd "$ROOT" && exec setsid "${watch[@]}" >"$log" 2>&1) &
+  fi
+  WATCH_PID=$!
+  for _ in $(seq 1 300); do
+    # A bare connection: an HTTP request to / would log an error in the router.
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return
+    kill -0 "$WATCH_PID" 2>/dev/null || die "cargo lambda watch exited${log:+; see $log}"
+    sleep 0.2
+  done
+  die "cargo lambda watch did not answer on port $port"
+}
+
+# warm_api PORT: one request to each function behind the router (its first route, GET where
+# it has one, without credentials: a 400 or 401 that reads and writes nothing), so that every
+# function process is running and the next request to any route answers at once. Prints one
+# line per function with its status and time.
+warm_api() {
+  local port="$1"
+  "$VENV/bin/python" - "$ROOT/Cargo.toml" "$port" <<'PY'
+import re, sys, time, tomllib, urllib.request, urllib.error
+from concurrent.futures import ThreadPoolExecutor
+routes = tomllib.load(open(sys.argv[1], "rb"))["workspace"]["metadata"]["lambda"]["watch"]["router"]
+first = {}
+for r in routes:
+    best = first.get(r["function"])
+    if best is None or ("GET" in r["methods"] and "GET" not in best["methods"]):
+        first[r["function"]] = r
+def hit(item):
+    name, r = item
+    method = "GET" if "GET" in r["methods"] else r["methods"][0]
+    path = re.sub(r"\{[^}]+\}", "warm-up", r["path"])
+    req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[2]}{path}", method=method)
+    start = time.monotonic()
+    try:
+        status = urllib.request.urlopen(req, timeout=600).status
+    except urllib.error.HTTPError as e:
+        status = e.code
+    return name, method, path, status, time.monotonic() - start
+with ThreadPoolExecutor(len(first)) as pool:
+    results = list(pool.map(hit, sorted(first.items())))
+bad = [r for r in results if r[3] >= 500]
+for name, method, path, status, secs in results:
+    print(f"    {name:<12} {method} {path} -> {status} ({secs:.1f} s)", file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
 }
