@@ -210,6 +210,13 @@ async fn unknown_invitation_links_are_limited_per_client_address() {
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
+/// A burst puts a few hundred requests at once on the one-at-a-time emulator, which shares
+/// two cores with everything else: give each attempt a minute rather than the tests' usual
+/// 20 s, so a slow emulator is not mistaken for an unavailable one (503).
+fn patient(c: &mut roster::config::Config) {
+    c.aws_attempt_timeout = std::time::Duration::from_secs(60);
+}
+
 /// `n` sign-ins at once (true races: straight to the handler, all in flight together).
 async fn burst(t: &TestApp, n: usize, make: impl Fn(usize) -> Request) -> Vec<Reply> {
     futures_util::future::join_all((0..n).map(|i| t.dispatch(make(i)))).await
@@ -229,7 +236,7 @@ fn statuses(replies: &[Reply]) -> (usize, usize, Vec<u16>) {
 #[tokio::test]
 async fn a_concurrent_burst_at_one_account_gets_no_more_password_checks_than_the_limit() {
     // Defaults: 5 per account per address, 20 per account per minute from anywhere.
-    let t = TestApp::spawn().await;
+    let t = TestApp::spawn_with(patient).await;
     let email = unique_email("target");
     t.create_user(&email, None, false).await;
 
@@ -279,7 +286,11 @@ async fn a_concurrent_burst_at_one_account_gets_no_more_password_checks_than_the
 
 #[tokio::test]
 async fn a_concurrent_burst_from_one_address_gets_no_more_checks_than_its_limit() {
-    let t = TestApp::spawn_with(|c| c.login_max_failures_per_source = 10).await;
+    let t = TestApp::spawn_with(|c| {
+        patient(c);
+        c.login_max_failures_per_source = 10;
+    })
+    .await;
     // Every attempt at another (unknown) account: only the address's limit binds.
     let replies = burst(&t, 40, |i| {
         from_ip(
@@ -297,7 +308,11 @@ async fn a_concurrent_burst_from_one_address_gets_no_more_checks_than_its_limit(
     assert_eq!(verified + limited, 40);
 
     // Bad invitation links at once from one address: at most the link limit are looked up.
-    let t = TestApp::spawn_with(|c| c.accept_max_failures_per_source = 7).await;
+    let t = TestApp::spawn_with(|c| {
+        patient(c);
+        c.accept_max_failures_per_source = 7;
+    })
+    .await;
     let replies = burst(&t, 30, |i| {
         from_ip(
             "203.0.113.61",
