@@ -14,6 +14,7 @@ pub mod runtime;
 pub mod services;
 pub mod storage;
 pub mod telemetry;
+pub mod templates;
 pub mod tls;
 
 pub use app::App;

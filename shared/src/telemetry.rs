@@ -1,21 +1,10 @@
-//! Tracing: JSON lines inside Lambda (CloudWatch parses them), readable lines elsewhere.
+//! Tracing through the subscriber lambda_runtime provides: Lambda's logging controls decide
+//! the format and level. `LoggingConfig: LogFormat: JSON` (template.yaml) makes Lambda set
+//! `AWS_LAMBDA_LOG_FORMAT=JSON`, so CloudWatch gets JSON lines; anything else (local runs,
+//! tests) gets readable text lines. The level is `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`,
+//! else INFO.
 
-use tracing_subscriber::EnvFilter;
-
+/// Call once per process, first thing in `main` (a second call panics).
 pub fn init() {
-    let filter = EnvFilter::try_from_env("RUST_LOG")
-        .or_else(|_| EnvFilter::try_from_env("AWS_LAMBDA_LOG_LEVEL"))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
-        && std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
-        && std::env::var("ROSTER_LOG_FORMAT").as_deref() != Ok("text");
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
-    // try_init: a second call (tests) keeps the first subscriber.
-    let _ = if in_lambda {
-        builder.json().flatten_event(true).without_time().try_init()
-    } else {
-        builder.with_ansi(false).try_init()
-    };
+    lambda_runtime::tracing::init_default_subscriber();
 }

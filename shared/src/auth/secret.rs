@@ -16,13 +16,9 @@ pub fn digest(secret: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Constant-time comparison of two digests.
+/// Constant-time comparison of two digests (aws-lc-rs; a length mismatch is a mismatch).
 pub fn digests_match(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
 }
 
 #[cfg(test)]
@@ -38,5 +34,7 @@ mod tests {
         assert_ne!(digest(&a), a);
         assert!(digests_match(&digest(&a), &digest(&a)));
         assert!(!digests_match(&digest(&a), &digest("other")));
+        assert!(!digests_match(&digest(&a), &digest(&a)[..42]));
+        assert!(!digests_match("", &digest(&a)));
     }
 }

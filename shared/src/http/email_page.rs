@@ -1,29 +1,36 @@
 //! The page a confirmation link opens: GET only shows a button (mail scanners that follow
-//! links change nothing), POST uses the link.
+//! links change nothing), POST uses the link. Rendered from shared/templates/.
 
-use super::page::html;
+use super::page::{Message, html};
 use super::{body_bytes, form_fields};
 use crate::app::App;
 use crate::error::ServiceError;
 use crate::http::problem::classify;
-use crate::mail::escape_html as esc;
 use crate::services::email_change;
+use askama::Template;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
+#[derive(Template)]
+#[template(path = "confirm_email.html")]
+struct Confirm<'a> {
+    title: &'a str,
+    token: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email_confirmed.html")]
+struct Confirmed<'a> {
+    title: &'a str,
+    email: &'a str,
+}
+
 pub fn show(token: &str) -> Response<Body> {
-    html(
-        StatusCode::OK,
-        "Confirm your new email address",
-        &format!(
-            "<h1>Confirm your new email address</h1>\
-             <p>Use this address for your Roster account from now on.</p>\
-             <form method=\"post\" action=\"/confirm-email\">\
-             <input type=\"hidden\" name=\"token\" value=\"{}\">\
-             <button type=\"submit\">Confirm</button></form>",
-            esc(token)
-        ),
-    )
+    let page = Confirm {
+        title: "Confirm your new email address",
+        token,
+    };
+    html(StatusCode::OK, &page)
 }
 
 pub async fn submit(app: &App, req: &Request) -> Response<Body> {
@@ -35,14 +42,13 @@ pub async fn submit(app: &App, req: &Request) -> Response<Body> {
         .map(|(_, v)| v)
         .unwrap_or_default();
     match email_change::confirm(app, &token).await {
-        Ok(user) => html(
-            StatusCode::OK,
-            "Email address confirmed",
-            &format!(
-                "<h1 id=\"result\">Email address confirmed</h1><p>Sign in with <strong>{}</strong> from now on.</p>",
-                esc(user.email.as_ref())
-            ),
-        ),
+        Ok(user) => {
+            let page = Confirmed {
+                title: "Email address confirmed",
+                email: user.email.as_ref(),
+            };
+            html(StatusCode::OK, &page)
+        }
         Err(e) => {
             let (status, _, title) = classify(&e);
             let message = match e {
@@ -52,11 +58,38 @@ pub async fn submit(app: &App, req: &Request) -> Response<Body> {
                 ServiceError::EmailTaken => "Another account uses this email address now.",
                 _ => "Something went wrong on our side. Try again in a moment.",
             };
-            html(
-                status,
-                title,
-                &format!("<h1>{}</h1><p>{}</p>", esc(title), esc(message)),
-            )
+            html(status, &Message { title, message })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(res: Response<Body>) -> String {
+        match res.body() {
+            Body::Text(t) => t.clone(),
+            other => panic!("a text body, not {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_confirmation_pages_escape_every_value() {
+        let doc = body(show("t\"><script>alert(1)</script>"));
+        assert!(!doc.contains("<script>") && !doc.contains("\"><"), "{doc}");
+        assert!(doc.contains(
+            "name=\"token\" value=\"t&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""
+        ));
+        assert!(doc.contains("<form method=\"post\" action=\"/confirm-email\">"));
+
+        let page = Confirmed {
+            title: "Email address confirmed",
+            email: "o'neil\"<b>@example.com",
+        };
+        let doc = body(html(StatusCode::OK, &page));
+        assert!(!doc.contains("<b>"), "{doc}");
+        assert!(doc.contains("<strong>o&#39;neil&quot;&lt;b&gt;@example.com</strong>"));
+        assert!(doc.contains("<h1 id=\"result\">Email address confirmed</h1>"));
     }
 }

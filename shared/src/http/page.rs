@@ -1,30 +1,72 @@
-//! The acceptance page: plain HTML forms (no JavaScript), every value escaped, and headers
-//! that keep the token in its URL from leaking (no referrer, no caching, no framing).
+//! The acceptance page: plain HTML forms (no JavaScript) rendered from shared/templates/
+//! (askama escapes every value), and headers that keep the token in its URL from leaking (no
+//! referrer, no caching, no framing).
 
 use super::{body_bytes, form_fields};
 use crate::app::App;
 use crate::domain::InvitationStatus;
 use crate::error::ServiceError;
 use crate::http::problem::classify;
-use crate::mail::escape_html as esc;
 use crate::services::accept::{self, AcceptRequest};
+use askama::Template;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// A page with the headers every HTML page of Roster carries.
-pub(super) fn html(status: StatusCode, title: &str, content: &str) -> Response<Body> {
-    let doc = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>\
-         body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}\
-         label{{display:block;margin-top:1rem;font-weight:600}}input{{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}}\
-         button{{margin-top:1.5rem;margin-right:.5rem;padding:.6rem 1.2rem;font-size:1rem}}\
-         .muted{{color:#555}}</style></head><body><main>{content}</main></body></html>",
-        title = esc(title),
-    );
+/// The dead-link and refusal pages: a heading and one sentence (templates/message.html).
+#[derive(Template)]
+#[template(path = "message.html")]
+pub(super) struct Message<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+struct Invite<'a> {
+    title: &'a str,
+    org: &'a str,
+    inviter: &'a str,
+    email: &'a str,
+    role: &'a str,
+    expires: &'a str,
+    token: &'a str,
+    account_exists: bool,
+}
+
+#[derive(Template)]
+#[template(path = "invite_joined.html")]
+struct Joined<'a> {
+    title: &'a str,
+    org: &'a str,
+    email: &'a str,
+    role: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "invite_retry.html")]
+struct Retry<'a> {
+    title: &'a str,
+    detail: &'a str,
+    token: &'a str,
+}
+
+/// A rendered page with the headers every HTML page of Roster carries.
+pub(super) fn html(status: StatusCode, page: &impl Template) -> Response<Body> {
+    // Rendering into a String fails only if a value's Display fails; ours are all strings.
+    let doc = match page.render() {
+        Ok(doc) => doc,
+        Err(e) => {
+            tracing::error!(error = %e, "page template failed");
+            let doc = "<!doctype html><title>Error</title><p>Something went wrong on our side.</p>";
+            return html_doc(StatusCode::INTERNAL_SERVER_ERROR, doc.to_string());
+        }
+    };
+    html_doc(status, doc)
+}
+
+fn html_doc(status: StatusCode, doc: String) -> Response<Body> {
     let mut res = Response::new(Body::from(doc));
     *res.status_mut() = status;
     let h = res.headers_mut();
@@ -77,11 +119,7 @@ fn dead_link(err: &ServiceError) -> Response<Body> {
         }
         _ => "This invitation link is not valid.",
     };
-    let mut res = html(
-        status,
-        title,
-        &format!("<h1>{}</h1><p>{}</p>", esc(title), esc(message)),
-    );
+    let mut res = html(status, &Message { title, message });
     if let ServiceError::RateLimited { retry_after_secs } = err
         && let Ok(v) = lambda_http::http::HeaderValue::from_str(&retry_after_secs.to_string())
     {
@@ -99,39 +137,18 @@ pub async fn show(app: &App, token: &str, source: Option<&str>) -> Response<Body
     if preview.status != InvitationStatus::Pending {
         return dead_link(&crate::services::invitations::dead(preview.status));
     }
-    let account_fields = if preview.account_exists {
-        "<p class=\"muted\">You already have an account: confirm it is you.</p>\
-         <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>"
-            .to_string()
-    } else {
-        "<label for=\"name\">Your name</label>\
-         <input id=\"name\" name=\"name\" type=\"text\" autocomplete=\"name\" maxlength=\"100\" required>\
-         <label for=\"password\">Choose a password (12 to 128 characters)</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" minlength=\"12\" maxlength=\"128\" required>"
-            .to_string()
+    let title = format!("Join {}", preview.org_name);
+    let page = Invite {
+        title: &title,
+        org: &preview.org_name,
+        inviter: &preview.inviter,
+        email: &preview.email,
+        role: &preview.role,
+        expires: &preview.expires_at,
+        token,
+        account_exists: preview.account_exists,
     };
-    let content = format!(
-        "<h1>Join {org}</h1>\
-         <p><strong>{inviter}</strong> invited <strong>{email}</strong> to join <strong>{org}</strong> as <strong>{role}</strong>.</p>\
-         <p class=\"muted\">This invitation expires at {expires} (UTC).</p>\
-         <form method=\"post\" action=\"/invite\">\
-         <input type=\"hidden\" name=\"token\" value=\"{token}\">{account_fields}\
-         <button type=\"submit\" name=\"action\" value=\"accept\">Accept invitation</button>\
-         <button type=\"submit\" name=\"action\" value=\"decline\" formnovalidate>Decline</button>\
-         </form>",
-        org = esc(&preview.org_name),
-        inviter = esc(&preview.inviter),
-        email = esc(&preview.email),
-        role = esc(&preview.role),
-        expires = esc(&preview.expires_at),
-        token = esc(token),
-    );
-    html(
-        StatusCode::OK,
-        &format!("Join {}", preview.org_name),
-        &content,
-    )
+    html(StatusCode::OK, &page)
 }
 
 pub async fn submit(app: &App, req: &Request) -> Response<Body> {
@@ -147,8 +164,10 @@ pub async fn submit(app: &App, req: &Request) -> Response<Body> {
         return match accept::decline(app, &token, source.as_deref()).await {
             Ok(()) => html(
                 StatusCode::OK,
-                "Invitation declined",
-                "<h1>Invitation declined</h1><p>You will not be added. You can close this page.</p>",
+                &Message {
+                    title: "Invitation declined",
+                    message: "You will not be added. You can close this page.",
+                },
             ),
             Err(e) => dead_link(&e),
         };
@@ -171,16 +190,13 @@ pub async fn submit(app: &App, req: &Request) -> Response<Body> {
                     .unwrap_or_default(),
                 None => String::new(),
             };
-            html(
-                StatusCode::OK,
-                "Welcome",
-                &format!(
-                    "<h1 id=\"result\">You have joined {}</h1><p>Signed in as <strong>{}</strong> with the role <strong>{}</strong>. You can sign in to the app now.</p>",
-                    esc(&org),
-                    esc(pair.user.email.as_ref()),
-                    esc(pair.user.role.map(|r| r.as_str()).unwrap_or("member")),
-                ),
-            )
+            let page = Joined {
+                title: "Welcome",
+                org: &org,
+                email: pair.user.email.as_ref(),
+                role: pair.user.role.map(|r| r.as_str()).unwrap_or("member"),
+            };
+            html(StatusCode::OK, &page)
         }
         Err(e @ (ServiceError::Validation(_) | ServiceError::BadCredentials)) => {
             let (status, _, title) = classify(&e);
@@ -192,17 +208,113 @@ pub async fn submit(app: &App, req: &Request) -> Response<Body> {
                     .join("; "),
                 _ => "The password is not correct.".to_string(),
             };
-            html(
-                status,
+            let page = Retry {
                 title,
-                &format!(
-                    "<h1>{}</h1><p>{}</p><p><a href=\"/invite?token={}\">Try again</a></p>",
-                    esc(title),
-                    esc(&detail),
-                    esc(&token)
-                ),
-            )
+                detail: &detail,
+                token: &token,
+            };
+            html(status, &page)
         }
         Err(e) => dead_link(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORG: &str = "<script>alert(1)</script>";
+    const NAME: &str = "Eve \"the\" O'Neil";
+    const TOKEN: &str = "abc\"><script>x</script>";
+
+    fn body(res: Response<Body>) -> String {
+        match res.body() {
+            Body::Text(t) => t.clone(),
+            other => panic!("a text body, not {other:?}"),
+        }
+    }
+
+    /// No markup of the hostile values survives, and each is there escaped.
+    fn assert_escaped(doc: &str) {
+        assert!(!doc.contains("<script>") && !doc.contains("\"><"), "{doc}");
+        assert!(doc.contains("&lt;script&gt;"), "{doc}");
+    }
+
+    #[test]
+    fn the_invitation_page_escapes_every_value() {
+        let title = format!("Join {ORG}");
+        for account_exists in [false, true] {
+            let page = Invite {
+                title: &title,
+                org: ORG,
+                inviter: NAME,
+                email: "a&b@example.com",
+                role: "member",
+                expires: "2026-12-01T00:00:00.000Z",
+                token: TOKEN,
+                account_exists,
+            };
+            let doc = body(html(StatusCode::OK, &page));
+            assert_escaped(&doc);
+            assert!(doc.contains("<title>Join &lt;script&gt;alert(1)&lt;/script&gt;</title>"));
+            assert!(doc.contains("<h1>Join &lt;script&gt;alert(1)&lt;/script&gt;</h1>"));
+            assert!(doc.contains("<strong>Eve &quot;the&quot; O&#39;Neil</strong>"));
+            assert!(doc.contains("<strong>a&amp;b@example.com</strong>"));
+            assert!(doc.contains("value=\"abc&quot;&gt;&lt;script&gt;x&lt;/script&gt;\""));
+            assert_eq!(doc.contains("name=\"name\""), !account_exists);
+            assert_eq!(doc.contains("current-password"), account_exists);
+        }
+    }
+
+    #[test]
+    fn the_result_pages_escape_every_value() {
+        let joined = Joined {
+            title: "Welcome",
+            org: ORG,
+            email: NAME,
+            role: "admin",
+        };
+        let doc = body(html(StatusCode::OK, &joined));
+        assert_escaped(&doc);
+        assert!(doc.contains("<h1 id=\"result\">You have joined &lt;script&gt;"));
+        assert!(doc.contains("Signed in as <strong>Eve &quot;the&quot; O&#39;Neil</strong>"));
+
+        let retry = Retry {
+            title: "Bad request",
+            detail: ORG,
+            token: TOKEN,
+        };
+        let doc = body(html(StatusCode::BAD_REQUEST, &retry));
+        assert_escaped(&doc);
+        assert!(doc.contains("href=\"/invite?token=abc&quot;&gt;&lt;script&gt;x&lt;/script&gt;\""));
+
+        let message = Message {
+            title: NAME,
+            message: ORG,
+        };
+        let doc = body(html(StatusCode::GONE, &message));
+        assert_escaped(&doc);
+        assert!(doc.contains("<title>Eve &quot;the&quot; O&#39;Neil</title>"));
+        assert!(doc.contains("<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"));
+    }
+
+    #[test]
+    fn every_page_carries_the_headers() {
+        let res = html(
+            StatusCode::GONE,
+            &Message {
+                title: "Gone",
+                message: "m",
+            },
+        );
+        assert_eq!(res.status(), StatusCode::GONE);
+        let h = res.headers();
+        assert_eq!(h[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
+        assert_eq!(h[header::CACHE_CONTROL], "no-store");
+        assert_eq!(h[header::CONTENT_SECURITY_POLICY], CSP);
+        assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
+        let doc = body(res);
+        assert!(doc.starts_with("<!doctype html>") && doc.trim_end().ends_with("</html>"));
     }
 }

@@ -1,6 +1,8 @@
-//! Invitation emails through SESv2: an HTML and a text part, every user-supplied string
-//! escaped. A failed send is reported to the caller (which records it), never dropped.
+//! Invitation emails through SESv2: an HTML and a text part rendered from
+//! shared/templates/mail/ (askama escapes every value of the HTML part). A failed send is
+//! reported to the caller (which records it), never dropped.
 
+use askama::Template;
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
@@ -20,22 +22,6 @@ pub struct InvitationEmail<'a> {
     pub link: &'a str,
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape_html(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// One line for the subject and text part: no line breaks from user input.
 fn one_line(raw: &str) -> String {
     raw.chars()
@@ -43,33 +29,45 @@ fn one_line(raw: &str) -> String {
         .collect()
 }
 
-pub fn render(mail: &InvitationEmail<'_>) -> (String, String, String) {
-    let subject = format!(
-        "{} invited you to join {} on Roster",
-        one_line(mail.inviter),
-        one_line(mail.org_name)
-    );
-    let text = format!(
-        "{inviter} invited you to join {org} as {role}.\n\nAccept the invitation:\n{link}\n\nThe link expires at {expires} (UTC). If you did not expect this, ignore this email.\n",
-        inviter = one_line(mail.inviter),
-        org = one_line(mail.org_name),
-        role = mail.role,
-        link = mail.link,
-        expires = mail.expires_at,
-    );
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><body style=\"font-family:sans-serif\">\
-         <p><strong>{inviter}</strong> invited you to join <strong>{org}</strong> as <strong>{role}</strong>.</p>\
-         <p><a href=\"{link}\">Accept the invitation</a></p>\
-         <p>The link expires at {expires} (UTC). If you did not expect this, ignore this email.</p>\
-         </body></html>",
-        inviter = escape_html(mail.inviter),
-        org = escape_html(mail.org_name),
-        role = escape_html(mail.role),
-        link = escape_html(mail.link),
-        expires = escape_html(mail.expires_at),
-    );
-    (subject, html, text)
+#[derive(Template)]
+#[template(path = "mail/invitation.html")]
+struct InvitationHtml<'a> {
+    inviter: &'a str,
+    org: &'a str,
+    role: &'a str,
+    expires: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.txt")]
+struct InvitationText<'a> {
+    inviter: &'a str,
+    org: &'a str,
+    role: &'a str,
+    expires: &'a str,
+    link: &'a str,
+}
+
+/// Subject, HTML part and text part of an invitation.
+pub fn render(mail: &InvitationEmail<'_>) -> Result<(String, String, String), String> {
+    let (inviter, org) = (one_line(mail.inviter), one_line(mail.org_name));
+    let subject = format!("{inviter} invited you to join {org} on Roster");
+    let html = InvitationHtml {
+        inviter: mail.inviter,
+        org: mail.org_name,
+        role: mail.role,
+        expires: mail.expires_at,
+        link: mail.link,
+    };
+    let text = InvitationText {
+        inviter: &inviter,
+        org: &org,
+        role: mail.role,
+        expires: mail.expires_at,
+        link: mail.link,
+    };
+    Ok((subject, rendered(&html)?, rendered(&text)?))
 }
 
 /// What the confirmation of a new email address says.
@@ -80,25 +78,41 @@ pub struct EmailChangeEmail<'a> {
     pub link: &'a str,
 }
 
-pub fn render_email_change(mail: &EmailChangeEmail<'_>) -> (String, String, String) {
+#[derive(Template)]
+#[template(path = "mail/email_change.html")]
+struct EmailChangeHtml<'a> {
+    name: &'a str,
+    expires: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_change.txt")]
+struct EmailChangeText<'a> {
+    name: &'a str,
+    expires: &'a str,
+    link: &'a str,
+}
+
+/// Subject, HTML part and text part of an email-change confirmation.
+pub fn render_email_change(mail: &EmailChangeEmail<'_>) -> Result<(String, String, String), String> {
     let subject = "Confirm your new email address on Roster".to_string();
-    let text = format!(
-        "Hello {name},\n\nConfirm that this is your new email address for Roster:\n{link}\n\nThe link expires at {expires} (UTC). Until you confirm, your old address stays in use. If you did not ask for this, ignore this email.\n",
-        name = one_line(mail.name),
-        link = mail.link,
-        expires = mail.expires_at,
-    );
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><body style=\"font-family:sans-serif\">\
-         <p>Hello {name},</p><p>Confirm that this is your new email address for Roster.</p>\
-         <p><a href=\"{link}\">Confirm my new email address</a></p>\
-         <p>The link expires at {expires} (UTC). Until you confirm, your old address stays in use. If you did not ask for this, ignore this email.</p>\
-         </body></html>",
-        name = escape_html(mail.name),
-        link = escape_html(mail.link),
-        expires = escape_html(mail.expires_at),
-    );
-    (subject, html, text)
+    let name = one_line(mail.name);
+    let html = EmailChangeHtml {
+        name: mail.name,
+        expires: mail.expires_at,
+        link: mail.link,
+    };
+    let text = EmailChangeText {
+        name: &name,
+        expires: mail.expires_at,
+        link: mail.link,
+    };
+    Ok((subject, rendered(&html)?, rendered(&text)?))
+}
+
+fn rendered(template: &impl Template) -> Result<String, String> {
+    template.render().map_err(|e| e.to_string())
 }
 
 impl Mailer {
@@ -131,12 +145,12 @@ impl Mailer {
     }
 
     pub async fn send_invitation(&self, mail: &InvitationEmail<'_>) -> Result<(), String> {
-        let (subject, html, text) = render(mail);
+        let (subject, html, text) = render(mail)?;
         self.send(mail.to, subject, html, text).await
     }
 
     pub async fn send_email_change(&self, mail: &EmailChangeEmail<'_>) -> Result<(), String> {
-        let (subject, html, text) = render_email_change(mail);
+        let (subject, html, text) = render_email_change(mail)?;
         self.send(mail.to, subject, html, text).await
     }
 
@@ -179,23 +193,76 @@ impl Mailer {
 mod tests {
     use super::*;
 
-    #[test]
-    fn user_strings_are_escaped_and_kept_on_one_line() {
-        let mail = InvitationEmail {
+    const HOSTILE_ORG: &str = "<script>alert(1)</script> & Co";
+    const HOSTILE_NAME: &str = "Eve \"the\" O'Neil <b>Admin</b>\r\nBcc: x@evil.test";
+
+    fn invitation() -> InvitationEmail<'static> {
+        InvitationEmail {
             to: "a@example.com",
-            org_name: "<script>alert(1)</script> & Co",
-            inviter: "Eve \"the\" <b>Admin</b>\r\nBcc: x@evil.test",
+            org_name: HOSTILE_ORG,
+            inviter: HOSTILE_NAME,
             role: "admin",
             expires_at: "2026-12-01T00:00:00.000Z",
             link: "http://localhost:9000/invite?token=abc.def",
-        };
-        let (subject, html, text) = render(&mail);
-        assert!(!html.contains("<script>"));
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"));
-        assert!(html.contains("&lt;b&gt;Admin&lt;/b&gt;"));
+        }
+    }
+
+    #[test]
+    fn user_strings_are_escaped_and_kept_on_one_line() {
+        let (subject, html, text) = render(&invitation()).unwrap();
+        assert!(!html.contains("<script>") && !html.contains("<b>"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"), "{html}");
+        assert!(
+            html.contains("Eve &quot;the&quot; O&#39;Neil &lt;b&gt;Admin&lt;/b&gt;"),
+            "{html}"
+        );
         assert!(!subject.contains('\n') && !subject.contains('\r'));
-        assert!(text.contains("http://localhost:9000/invite?token=abc.def"));
         assert!(html.contains("href=\"http://localhost:9000/invite?token=abc.def\""));
-        assert!(text.contains("as admin"));
+        // The first link is the invitation (the browser test follows the first href).
+        assert!(html.find("href=\"") == html.find("href=\"http://localhost:9000/invite"));
+        assert!(html.contains("as <strong>admin</strong>") && html.contains("expires at"));
+        assert_eq!(
+            text,
+            "Eve \"the\" O'Neil <b>Admin</b>  Bcc: x@evil.test invited you to join \
+             <script>alert(1)</script> & Co as admin.\n\nAccept the invitation:\n\
+             http://localhost:9000/invite?token=abc.def\n\nThe link expires at \
+             2026-12-01T00:00:00.000Z (UTC). If you did not expect this, ignore this email.\n"
+        );
+    }
+
+    #[test]
+    fn the_invitation_html_is_the_whole_document() {
+        let mut mail = invitation();
+        mail.org_name = "Acme";
+        mail.inviter = "Ada";
+        let (subject, html, _) = render(&mail).unwrap();
+        assert_eq!(subject, "Ada invited you to join Acme on Roster");
+        assert!(html.starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"));
+        assert!(html.contains("<strong>Ada</strong> invited you to join <strong>Acme</strong>"));
+    }
+
+    #[test]
+    fn the_email_change_mail_escapes_the_name() {
+        let mail = EmailChangeEmail {
+            to: "new@example.com",
+            name: HOSTILE_NAME,
+            expires_at: "2026-12-01T00:00:00.000Z",
+            link: "http://localhost:9000/confirm-email?token=abc.def&x=<y>",
+        };
+        let (subject, html, text) = render_email_change(&mail).unwrap();
+        assert_eq!(subject, "Confirm your new email address on Roster");
+        assert!(!html.contains("<b>"), "{html}");
+        assert!(html.contains("Hello Eve &quot;the&quot; O&#39;Neil &lt;b&gt;Admin&lt;/b&gt;"));
+        assert!(html.contains(
+            "href=\"http://localhost:9000/confirm-email?token=abc.def&amp;x=&lt;y&gt;\""
+        ));
+        assert_eq!(
+            text,
+            "Hello Eve \"the\" O'Neil <b>Admin</b>  Bcc: x@evil.test,\n\n\
+             Confirm that this is your new email address for Roster:\n\
+             http://localhost:9000/confirm-email?token=abc.def&x=<y>\n\n\
+             The link expires at 2026-12-01T00:00:00.000Z (UTC). Until you confirm, your old \
+             address stays in use. If you did not ask for this, ignore this email.\n"
+        );
     }
 }
