@@ -78,9 +78,11 @@ mod tests {
     fn the_confirmation_pages_escape_every_value() {
         let doc = body(show("t\"><script>alert(1)</script>"));
         assert!(!doc.contains("<script>") && !doc.contains("\"><"), "{doc}");
-        assert!(doc.contains(
-            "name=\"token\" value=\"t&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""
-        ));
+        assert!(
+            doc.contains(
+                "name=\"token\" value=\"t&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""
+            )
+        );
         assert!(doc.contains("<form method=\"post\" action=\"/confirm-email\">"));
 
         let page = Confirmed {

@@ -95,7 +95,9 @@ struct EmailChangeText<'a> {
 }
 
 /// Subject, HTML part and text part of an email-change confirmation.
-pub fn render_email_change(mail: &EmailChangeEmail<'_>) -> Result<(String, String, String), String> {
+pub fn render_email_change(
+    mail: &EmailChangeEmail<'_>,
+) -> Result<(String, String, String), String> {
     let subject = "Confirm your new email address on Roster".to_string();
     let name = one_line(mail.name);
     let html = EmailChangeHtml {
@@ -210,8 +212,14 @@ mod tests {
     #[test]
     fn user_strings_are_escaped_and_kept_on_one_line() {
         let (subject, html, text) = render(&invitation()).unwrap();
-        assert!(!html.contains("<script>") && !html.contains("<b>"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"), "{html}");
+        assert!(
+            !html.contains("<script>") && !html.contains("<b>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"),
+            "{html}"
+        );
         assert!(
             html.contains("Eve &quot;the&quot; O&#39;Neil &lt;b&gt;Admin&lt;/b&gt;"),
             "{html}"
