@@ -298,6 +298,32 @@ mod tests {
         assert!(doc.contains("<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"));
     }
 
+    /// A value whose Display fails, so rendering fails.
+    struct Unprintable;
+
+    impl std::fmt::Display for Unprintable {
+        fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            Err(std::fmt::Error)
+        }
+    }
+
+    #[derive(Template)]
+    #[template(source = "<p>{{ value }}</p>", ext = "html")]
+    struct Broken {
+        value: Unprintable,
+    }
+
+    #[test]
+    fn a_page_that_cannot_render_is_a_plain_500() {
+        let res = html(StatusCode::OK, &Broken { value: Unprintable });
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "text/html; charset=utf-8"
+        );
+        assert!(body(res).contains("Something went wrong on our side."));
+    }
+
     #[test]
     fn every_page_carries_the_headers() {
         let res = html(
