@@ -198,7 +198,11 @@ mod tests {
         let mut kinds: Vec<_> = DETAIL_TYPES.iter().map(|(_, k)| k).collect();
         kinds.sort();
         kinds.dedup();
-        assert_eq!(kinds.len(), DETAIL_TYPES.len(), "one detail-type per action");
+        assert_eq!(
+            kinds.len(),
+            DETAIL_TYPES.len(),
+            "one detail-type per action"
+        );
     }
 
     #[test]
@@ -208,12 +212,16 @@ mod tests {
         let e = Event::from_image(image(entry("user.updated", Some(before), Some(after))))
             .expect("event");
         let text = serde_json::to_string(&e.detail).expect("json");
-        for secret in ["argon2", "hunter22", "password", "token", "Secret", "nonce", "\"r\""] {
+        for secret in [
+            "argon2", "hunter22", "password", "token", "Secret", "nonce", "\"r\"",
+        ] {
             assert!(!text.contains(secret), "{secret} published in {text}");
         }
         assert_eq!(
             e.detail.before,
-            Some(json!({"email": "a@example.com", "nested": {"role": "member"}, "list": [{"name": "n"}]}))
+            Some(
+                json!({"email": "a@example.com", "nested": {"role": "member"}, "list": [{"name": "n"}]})
+            )
         );
         assert_eq!(e.detail.after, Some(json!({"role": "admin"})));
     }

@@ -51,6 +51,41 @@ impl StreamRecord {
     }
 }
 
+/// Turns on the table's stream (NEW_IMAGE: the item as written) unless it is on, as
+/// template.yaml's StreamSpecification does; waits for the table to be ACTIVE first, since a
+/// table being created or updated refuses UpdateTable. `roster-admin create-table` and the
+/// events tests call it.
+pub async fn enable_stream(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<(), aws_sdk_dynamodb::Error> {
+    use aws_sdk_dynamodb::types::{StreamSpecification, StreamViewType, TableStatus};
+    for _ in 0..120 {
+        let described = client.describe_table().table_name(table).send().await?;
+        let t = described.table();
+        if t.and_then(|t| t.stream_specification())
+            .is_some_and(|s| s.stream_enabled())
+        {
+            return Ok(());
+        }
+        if t.and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+            let spec = StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()?;
+            client
+                .update_table()
+                .table_name(table)
+                .stream_specification(spec)
+                .send()
+                .await?;
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    Ok(())
+}
+
 /// `ReportBatchItemFailures`: Lambda checkpoints before the lowest sequence number listed
 /// and retries from there.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
