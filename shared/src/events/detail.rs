@@ -142,6 +142,15 @@ fn without_secrets(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// The schema file of a detail-type under docs/events/: "Member Role Changed" ->
+/// "member-role-changed.schema.json".
+pub fn schema_file(detail_type: &str) -> String {
+    format!(
+        "{}.schema.json",
+        detail_type.to_ascii_lowercase().replace(' ', "-")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,13 +259,4 @@ mod tests {
             assert_eq!(schema["properties"]["detail-type"]["const"], kind);
         }
     }
-}
-
-/// The schema file of a detail-type under docs/events/: "Member Role Changed" ->
-/// "member-role-changed.schema.json".
-pub fn schema_file(detail_type: &str) -> String {
-    format!(
-        "{}.schema.json",
-        detail_type.to_ascii_lowercase().replace(' ', "-")
-    )
 }

@@ -355,10 +355,10 @@ fn matches(pattern: &Value, value: &Value) -> bool {
 /// The JSON Schema keywords docs/events uses: type, const, required, properties,
 /// additionalProperties false, minLength, format date-time.
 fn validate(schema: &Value, value: &Value, at: &str) -> Result<(), String> {
-    if let Some(c) = schema.get("const") {
-        if c != value {
-            return Err(format!("{at}: {value} is not {c}"));
-        }
+    if let Some(c) = schema.get("const")
+        && c != value
+    {
+        return Err(format!("{at}: {value} is not {c}"));
     }
     if let Some(types) = schema.get("type") {
         let types: Vec<&str> = match types {
@@ -381,10 +381,9 @@ fn validate(schema: &Value, value: &Value, at: &str) -> Result<(), String> {
     if let (Some(min), Some(s)) = (
         schema.get("minLength").and_then(Value::as_u64),
         value.as_str(),
-    ) {
-        if (s.chars().count() as u64) < min {
-            return Err(format!("{at}: shorter than {min}"));
-        }
+    ) && (s.chars().count() as u64) < min
+    {
+        return Err(format!("{at}: shorter than {min}"));
     }
     if schema.get("format").and_then(Value::as_str) == Some("date-time") {
         let s = value.as_str().unwrap_or("");
@@ -565,14 +564,13 @@ async fn proxy(
             .any(|(k, v)| k == "x-amz-target" && v.ends_with(".PutEvents"));
         if put_events {
             let mut n = failed.lock().expect("lock");
-            if *n == 0 {
-                if let Ok(mut request) = serde_json::from_slice::<Value>(&body) {
-                    if let Some(entry) = request["Entries"].get_mut(FAILED_ENTRY) {
-                        entry["Detail"] = json!("");
-                        body = request.to_string().into_bytes();
-                        *n += 1;
-                    }
-                }
+            if *n == 0
+                && let Ok(mut request) = serde_json::from_slice::<Value>(&body)
+                && let Some(entry) = request["Entries"].get_mut(FAILED_ENTRY)
+            {
+                entry["Detail"] = json!("");
+                body = request.to_string().into_bytes();
+                *n += 1;
             }
         }
         let mut req = http.post(format!("{upstream}{path}")).body(body);
