@@ -1,13 +1,15 @@
-//! PutEvents, ten entries a call, in the stream's order; the first record not published
-//! and every record after it are reported as batch item failures, since Lambda retries
-//! from the lowest failure anyway (publishing later ones now would only duplicate them).
+//! PutEvents, up to ten entries (256 KB) a call, in the stream's order; the first record
+//! not published and every record after it are reported as batch item failures, since
+//! Lambda retries from the lowest failure anyway (publishing later ones now would only
+//! duplicate them).
 
 use super::detail::{Event, SOURCE};
 use super::stream::{BatchResponse, ItemFailure, StreamEvent};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
-/// PutEvents takes at most ten entries.
+/// PutEvents takes at most ten entries, of at most 256 KB together.
 pub const MAX_ENTRIES: usize = 10;
+pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -63,8 +65,11 @@ impl Publisher {
                 .sequence_number
                 .clone()
                 .ok_or(PublishError::NoSequenceNumber)?;
+            // Reported failed, it is retried and ends in the dead-letter queue.
             let entry = Event::from_image(record.change.new_image)
-                .map_err(|e| tracing::error!(sequence_number = %seq, error = %e, "not an audit entry; reported failed, ends in the dead-letter queue"))
+                .map_err(|e| {
+                    tracing::error!(sequence_number = %seq, error = %e, "not an audit entry");
+                })
                 .map(|e| self.entry(&e));
             records.push((seq, entry));
         }
@@ -74,9 +79,9 @@ impl Publisher {
             .filter_map(|(_, e)| e.as_ref().ok().cloned())
             .collect();
         let mut first_failed = convertible;
-        for (n, chunk) in entries.chunks(MAX_ENTRIES).enumerate() {
-            if let Some(i) = self.put(chunk).await {
-                first_failed = n * MAX_ENTRIES + i;
+        for range in batches(&entries) {
+            if let Some(i) = self.put(&entries[range.clone()]).await {
+                first_failed = range.start + i;
                 break;
             }
         }
@@ -141,5 +146,67 @@ impl Publisher {
             );
         }
         failed
+    }
+}
+
+/// EventBridge's size of an entry: its time, source, detail-type, detail and resources.
+fn entry_size(e: &PutEventsRequestEntry) -> usize {
+    let text = |v: Option<&str>| v.map_or(0, str::len);
+    e.time().map_or(0, |_| 14)
+        + text(e.source())
+        + text(e.detail_type())
+        + text(e.detail())
+        + e.resources().iter().map(String::len).sum::<usize>()
+}
+
+/// Consecutive ranges of `entries`, each one PutEvents: at most ten entries and 256 KB. An
+/// entry over 256 KB alone goes in a range of its own (EventBridge refuses it; the record is
+/// reported failed and ends in the dead-letter queue).
+fn batches(entries: &[PutEventsRequestEntry]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, e) in entries.iter().enumerate() {
+        let size = entry_size(e);
+        if i > start && (i - start == MAX_ENTRIES || bytes + size > MAX_REQUEST_BYTES) {
+            out.push(start..i);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < entries.len() {
+        out.push(start..entries.len());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(detail_bytes: usize) -> PutEventsRequestEntry {
+        PutEventsRequestEntry::builder()
+            .source("roster")
+            .detail_type("x")
+            .detail("d".repeat(detail_bytes))
+            .build()
+    }
+
+    #[test]
+    fn a_putevents_takes_at_most_ten_entries_and_256_kb() {
+        let small: Vec<_> = (0..23).map(|_| entry(100)).collect();
+        assert_eq!(batches(&small), vec![0..10, 10..20, 20..23]);
+        assert!(batches(&[]).is_empty());
+
+        // 100 KB each: two fit in 256 KB, a third does not.
+        let big: Vec<_> = (0..5).map(|_| entry(100 * 1024)).collect();
+        assert_eq!(batches(&big), vec![0..2, 2..4, 4..5]);
+
+        // One too big for any request still gets its own, and the rest move on.
+        let mixed = vec![entry(10), entry(300 * 1024), entry(10)];
+        assert_eq!(batches(&mixed), vec![0..1, 1..2, 2..3]);
+        for range in batches(&big) {
+            let total: usize = big[range].iter().map(entry_size).sum();
+            assert!(total <= MAX_REQUEST_BYTES);
+        }
     }
 }
