@@ -26,6 +26,8 @@ import uuid
 
 FIXTURE = "tests/fixtures/apigw_v2_org.json"
 SCHEDULED = "functions/cleanup/fixtures/scheduled-event.json"
+# The events function gets a stream batch with no audit item: init, parse, no AWS call.
+STREAM = "functions/events/fixtures/stream-event.json"
 
 # DESIGN §8.
 CEILING = 1.1  # cold total <= 1.1 x sdk-hello
@@ -34,7 +36,7 @@ SIZE_GOAL = 8_000_000  # bytes ("8 MB")
 RSS_GOAL_KB = 16 * 1024  # 16 MiB
 
 FUNCTIONS = ["auth", "orgs", "invite", "accept", "members", "change-role", "remove", "users",
-             "audit", "cleanup"]
+             "audit", "cleanup", "events"]
 # The functions that sign access tokens: only they are given the signing key's secret, and
 # read it from Secrets Manager at init (template.yaml does the same).
 SIGNERS = {"auth", "accept"}
@@ -95,7 +97,7 @@ class Target:
         self.name, self.kind, self.program, self.cwd = name, kind, program, cwd
         self.size, self.size_note = size, size_note
         self.size_note_long = ""
-        self.cold_req = None  # Req, or "scheduled" for cleanup
+        self.cold_req = None  # Req, or "scheduled" for cleanup, "stream" for events
         self.emu_req = None
         self.cold, self.emu = [], []  # stand-in results
         self.dynamodb_cold, self.dynamodb_emu = [], []
@@ -112,6 +114,8 @@ class Bench:
             self.template = json.load(f)
         with open(os.path.join(self.root, SCHEDULED)) as f:
             self.scheduled = json.load(f)
+        with open(os.path.join(self.root, STREAM)) as f:
+            self.stream = json.load(f)
         with open(args.app_env) as f:
             self.app_env = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
 
@@ -140,13 +144,16 @@ class Bench:
         env.update(self.app_env)
         if name not in SIGNERS:
             env.pop("JWT_SIGNING_KEY_SECRET", None)
+        if name == "events":  # read at init only; this bench never publishes
+            env["EVENT_BUS_NAME"] = "roster-bench"
         path = f"{self.work}/events/{name}.env"
         with open(path, "w") as f:
             f.writelines(f"{k}={v}\n" for k, v in env.items())
         return path
 
     def write_event(self, target, tag, req):
-        event = self.scheduled if req == "scheduled" else req.event(self.template)
+        event = (self.scheduled if req == "scheduled" else self.stream if req == "stream"
+                 else req.event(self.template))
         path = f"{self.work}/events/{target.name}-{tag}.json"
         with open(path, "w") as f:
             json.dump(event, f)
@@ -175,7 +182,7 @@ class Bench:
             die(f"{target.name}: {result.get('error')}\n--- last lines of its log:\n{tail}")
         for i, inv in enumerate(result["invocations"]):
             status = self.status_of(target, req, inv["response"])
-            expect = 200 if req == "scheduled" else req.expect
+            expect = 200 if req in ("scheduled", "stream") else req.expect
             if status != expect:
                 die(f"{target.name}: invocation {i} answered {status}, expected {expect}: "
                     f"{inv['response'][:600]}")
@@ -186,6 +193,8 @@ class Bench:
         doc = json.loads(response)
         if req == "scheduled":  # the cleanup report; a failure is posted as an error instead
             return 200 if isinstance(doc, dict) and "errorType" not in doc else None
+        if req == "stream":  # nothing to publish: no batch item failures
+            return 200 if isinstance(doc, dict) and doc.get("batchItemFailures") == [] else None
         return doc.get("statusCode")
 
     @staticmethod
@@ -259,6 +268,7 @@ class Bench:
             "users": Req("GET", "/users", expect=401),
             "audit": Req("GET", "/orgs/{org_id}/audit", f"/orgs/{nobody_org}/audit", expect=401),
             "cleanup": "scheduled",
+            "events": "stream",
         }
         emu = {
             "auth": Req("GET", "/me", token=token),
@@ -276,6 +286,7 @@ class Bench:
                          token=token),
             "audit": Req("GET", "/orgs/{org_id}/audit", f"/orgs/{org}/audit", token=token),
             "cleanup": "scheduled",
+            "events": "stream",
         }
         for t in targets:
             if t.kind == "function":
@@ -317,7 +328,7 @@ class Bench:
             if t.kind == "function":
                 t.dynamodb_cold = self.dynamodb_calls(t, "cold")
                 t.dynamodb_emu = self.dynamodb_calls(t, "emu")
-                if t.name == "cleanup":
+                if t.name in ("cleanup", "events"):
                     continue
                 if len(t.dynamodb_cold) < len(t.cold):
                     log(f"warning: {t.name}: no DynamoDB count in its log for every cold "
@@ -469,8 +480,10 @@ def report(bench, targets, started, meta):
         dagger = "†" if t.name == "cleanup" else ""
         size = f"{t.size / 1e6:.2f} MB{t.size_note}"
         cold_label = "scheduled event (emulator)†" if t.cold_req == "scheduled" else (
+            "stream batch, no audit item" if t.cold_req == "stream" else None) or (
             f"{t.cold_req.label()} → {t.cold_req.expect}" if is_fn else "constant")
         emu_label = "scheduled event" if t.emu_req == "scheduled" else (
+            "stream batch, no audit item" if t.emu_req == "stream" else None) or (
             f"{t.emu_req.label()} → {t.emu_req.expect}" if is_fn else "constant (no AWS call)")
         calls = "—"
         if is_fn and t.dynamodb_emu:

@@ -149,7 +149,9 @@ pub async fn load_keys(
 
 /// Bounded waits, so an unreachable or stalled dependency becomes a quick 503 rather than a
 /// request that hangs until the Lambda timeout (the SDK's standard retries still apply).
-fn timeouts(attempt: std::time::Duration) -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+pub(crate) fn timeouts(
+    attempt: std::time::Duration,
+) -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
     aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
         // A third of an attempt: 1 s at the deployed 3 s. (A fixed 1 s failed bursts of a
         // few hundred connections to the one-at-a-time local emulator as 503s.)

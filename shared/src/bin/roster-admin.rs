@@ -76,6 +76,15 @@ async fn store() -> Result<Store, String> {
     Ok(Store::new(aws_sdk_dynamodb::Client::new(&aws), table))
 }
 
+async fn enable_stream() -> Result<(), String> {
+    let table = std::env::var("TABLE_NAME")
+        .map_err(|_| "TABLE_NAME is required but not set".to_string())?;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    roster::events::stream::enable_stream(&aws_sdk_dynamodb::Client::new(&aws), &table)
+        .await
+        .map_err(|e| format!("enabling the table's stream: {e}"))
+}
+
 async fn create_admin(args: &[String]) -> Result<String, String> {
     let email = Email::parse(&flag(args, "--email").ok_or("--email is required")?)
         .map_err(|e| format!("--email {e}"))?;
@@ -210,18 +219,18 @@ async fn main() -> ExitCode {
         Some("put-signing-key") => put_signing_key(&args).await,
         Some("public-keys") => public_keys(&args).await,
         Some("create-table") => match store().await {
-            Ok(store) => store
-                .create_table_if_missing()
-                .await
-                .map(|created| {
+            Ok(store) => match store.create_table_if_missing().await {
+                // The stream feeds the events function (template.yaml's StreamSpecification).
+                Ok(created) => enable_stream().await.map(|()| {
                     if created {
-                        "table created"
+                        "table created (with its stream)"
                     } else {
-                        "table exists"
+                        "table exists (with its stream)"
                     }
                     .to_string()
-                })
-                .map_err(|e| e.to_string()),
+                }),
+                Err(e) => Err(e.to_string()),
+            },
             Err(e) => Err(e),
         },
         Some("create-admin") => create_admin(&args).await,

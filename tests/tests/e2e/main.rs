@@ -12,6 +12,7 @@ mod auth;
 mod browser;
 mod budgets;
 mod edge;
+mod events;
 mod faults;
 mod guards;
 mod hostile;
