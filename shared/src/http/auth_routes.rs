@@ -3,7 +3,7 @@
 use super::router::{Route, resolve};
 use super::{Reply, json, json_body, no_content};
 use crate::app::App;
-use crate::services::{auth, caller};
+use crate::services::auth;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -90,10 +90,7 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
             auth::logout(app, &body.refresh_token).await?;
             no_content()
         }
-        Op::Me => json(
-            StatusCode::OK,
-            &caller::authenticate(app, super::bearer(req)).await?,
-        ),
+        Op::Me => json(StatusCode::OK, &super::context(app, req).caller().await?),
         Op::Jwks => json(StatusCode::OK, &app.keys.jwks()),
     }
 }
