@@ -354,6 +354,19 @@ pub struct ListAudit {
     pub page: PageQuery,
 }
 
+/// POST /auth/login. A malformed email is kept as `None`: it gets the same answer as a
+/// wrong password (and costs the same), so the form of an address reveals nothing.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub email: Option<Email>,
+    /// Whatever was typed: checked against the stored hash, never against the policy.
+    pub password: String,
+}
+
+/// POST /auth/refresh and /auth/logout: the refresh token as presented (opaque).
+#[derive(Debug, Clone)]
+pub struct RefreshToken(pub String);
+
 #[cfg(test)]
 mod tests {
     use super::*;
