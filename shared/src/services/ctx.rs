@@ -8,20 +8,33 @@ use crate::domain::{OrgId, Organization, User};
 use crate::error::{ServiceError, ServiceResult};
 use std::future::Future;
 
+/// The bearer token a request carried, checked without I/O.
+#[derive(Debug, Clone, Copy)]
+pub enum Credentials {
+    None,
+    /// Present, but its signature, audience or expiry did not check out.
+    Refused,
+    /// Checked out; the user is read (and its `token_version` compared) by `Ctx::caller`.
+    Valid(Verified),
+}
+
 pub struct Ctx<'a> {
     pub app: &'a App,
-    /// The bearer token whose signature, audience and expiry checked out; `None` when the
-    /// request carried none or a refused one.
-    pub credentials: Option<Verified>,
+    pub credentials: Credentials,
     /// The client's address as API Gateway saw it, for the per-address abuse limits.
     pub client: Option<String>,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(app: &'a App, bearer: Option<&str>, client: Option<String>) -> Self {
+        let credentials = match bearer.map(|b| caller::verify(app, Some(b))) {
+            None => Credentials::None,
+            Some(Ok(v)) => Credentials::Valid(v),
+            Some(Err(_)) => Credentials::Refused,
+        };
         Ctx {
             app,
-            credentials: bearer.and_then(|b| caller::verify(app, Some(b)).ok()),
+            credentials,
             client,
         }
     }
@@ -29,7 +42,10 @@ impl<'a> Ctx<'a> {
     /// The credentials, or 401. No I/O: the edge asks before parsing a request that needs
     /// a caller, so an anonymous request is refused before its other faults are reported.
     pub fn verified(&self) -> ServiceResult<Verified> {
-        self.credentials.ok_or(ServiceError::Unauthorized)
+        match self.credentials {
+            Credentials::Valid(v) => Ok(v),
+            Credentials::None | Credentials::Refused => Err(ServiceError::Unauthorized),
+        }
     }
 
     pub fn client(&self) -> Option<&str> {
@@ -38,7 +54,7 @@ impl<'a> Ctx<'a> {
 
     /// The session the caller's token was issued for, when it names one.
     pub fn session(&self) -> Option<String> {
-        let v = self.credentials?;
+        let v = self.verified().ok()?;
         v.session.map(|t| t.session_id(&v.user_id))
     }
 

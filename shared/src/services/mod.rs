@@ -16,4 +16,4 @@ pub mod members;
 pub mod orgs;
 pub mod users;
 
-pub use ctx::Ctx;
+pub use ctx::{Credentials, Ctx};
