@@ -1,6 +1,6 @@
 //! Invitations: ids, roles, lifetimes, statuses and the link token.
 
-use super::{Invalid, OrgId, OrgRole};
+use super::{Invalid, OrgId};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -47,15 +47,6 @@ impl<'de> Deserialize<'de> for InvitationId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
         InvitationId::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
-
-/// The role an invitation grants: admin or member (owner only for an org's first owner).
-pub fn parse_invite_role(raw: &str) -> Result<OrgRole, Invalid> {
-    match raw {
-        "admin" => Ok(OrgRole::Admin),
-        "member" => Ok(OrgRole::Member),
-        _ => Err(Invalid::new("must be admin or member")),
     }
 }
 
@@ -211,7 +202,5 @@ mod tests {
             InvitationStatus::Accepted.effective(1, 100),
             InvitationStatus::Accepted
         );
-        assert!(parse_invite_role("owner").is_err());
-        assert_eq!(parse_invite_role("admin").unwrap(), OrgRole::Admin);
     }
 }

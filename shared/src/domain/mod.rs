@@ -9,6 +9,7 @@ mod org;
 mod password;
 mod quota;
 mod records;
+pub mod requests;
 mod role;
 mod text;
 mod tiers;
@@ -17,13 +18,13 @@ pub use email::Email;
 pub use ids::{OrgId, UserId};
 pub use invitation::{
     InvitationId, InvitationStatus, InvitationToken, MAX_EXPIRES_IN, MIN_EXPIRES_IN,
-    parse_expires_in, parse_invite_role,
+    parse_expires_in,
 };
 pub use org::{Description, OrgCode, OrgName, Tier};
 pub use password::Password;
 pub use quota::{DAY_SECS, DailyCounts, DailyLimits, until_day_ends, utc_day};
 pub use records::{AuditEntry, Invitation, Organization, Page, User};
-pub use role::OrgRole;
+pub use role::{AssignableRole, OrgRole};
 pub use text::PersonName;
 pub use tiers::{MAX_TIERS, TierLimits, Tiers};
 

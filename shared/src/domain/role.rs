@@ -34,9 +34,63 @@ impl OrgRole {
     }
 }
 
+/// A role that can be given to someone (an invitation, a role change, a new account):
+/// admin or member. Ownership moves only by transfer, or with a new organization's first
+/// owner invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AssignableRole {
+    Admin,
+    Member,
+}
+
+impl AssignableRole {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        match raw {
+            "admin" => Ok(AssignableRole::Admin),
+            "member" => Ok(AssignableRole::Member),
+            _ => Err(Invalid::new(
+                "must be admin or member (ownership moves by transfer-ownership)",
+            )),
+        }
+    }
+}
+
+impl From<AssignableRole> for OrgRole {
+    fn from(role: AssignableRole) -> OrgRole {
+        match role {
+            AssignableRole::Admin => OrgRole::Admin,
+            AssignableRole::Member => OrgRole::Member,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AssignableRole {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        AssignableRole::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_admin_and_member_are_assignable() {
+        assert_eq!(
+            AssignableRole::parse("admin").unwrap(),
+            AssignableRole::Admin
+        );
+        assert_eq!(
+            OrgRole::from(AssignableRole::parse("member").unwrap()),
+            OrgRole::Member
+        );
+        for raw in ["owner", "Admin", "platform_admin", ""] {
+            assert!(AssignableRole::parse(raw).is_err(), "{raw}");
+        }
+        let parsed: Result<AssignableRole, _> = serde_json::from_str(r#""owner""#);
+        assert!(parsed.is_err());
+    }
 
     #[test]
     fn roles_parse_exactly() {

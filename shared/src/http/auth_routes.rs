@@ -3,7 +3,9 @@
 use super::router::{Route, resolve};
 use super::{Reply, json, json_body, no_content};
 use crate::app::App;
-use crate::services::{auth, caller};
+use crate::domain::Email;
+use crate::domain::requests::{Login, RefreshToken};
+use crate::services::auth;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -47,14 +49,14 @@ pub const ROUTES: &[Route<Op>] = &[
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Login {
+struct LoginBody {
     email: String,
     password: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RefreshToken {
+struct RefreshBody {
     refresh_token: String,
 }
 
@@ -64,36 +66,27 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn dispatch(app: &App, req: &Request) -> Reply {
     let (op, _) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
+    let ctx = super::context(app, req);
     match op {
         Op::Login => {
-            let body: Login = json_body(req)?;
-            json(
-                StatusCode::OK,
-                &auth::login(
-                    app,
-                    &body.email,
-                    &body.password,
-                    super::source_ip(req).as_deref(),
-                )
-                .await?,
-            )
+            let body: LoginBody = json_body(req)?;
+            let login = Login {
+                email: Email::parse(&body.email).ok(),
+                password: body.password,
+            };
+            json(StatusCode::OK, &auth::login(&ctx, login).await?)
         }
         Op::Refresh => {
-            let body: RefreshToken = json_body(req)?;
-            json(
-                StatusCode::OK,
-                &auth::refresh(app, &body.refresh_token).await?,
-            )
+            let body: RefreshBody = json_body(req)?;
+            let token = RefreshToken(body.refresh_token);
+            json(StatusCode::OK, &auth::refresh(&ctx, token).await?)
         }
         Op::Logout => {
-            let body: RefreshToken = json_body(req)?;
-            auth::logout(app, &body.refresh_token).await?;
+            let body: RefreshBody = json_body(req)?;
+            auth::logout(&ctx, RefreshToken(body.refresh_token)).await?;
             no_content()
         }
-        Op::Me => json(
-            StatusCode::OK,
-            &caller::authenticate(app, super::bearer(req)).await?,
-        ),
+        Op::Me => json(StatusCode::OK, &auth::me(&ctx).await?),
         Op::Jwks => json(StatusCode::OK, &app.keys.jwks()),
     }
 }

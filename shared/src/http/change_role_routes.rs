@@ -1,12 +1,14 @@
 //! The `change-role` function: one member's role, many at once, and ownership transfer.
 
 use super::router::{Route, resolve};
-use super::{Reply, json, json_body};
+use super::{Reply, json, json_body, path_org, path_user};
 use crate::app::App;
-use crate::error::ServiceResult;
+use crate::domain::requests::{BulkRole, ChangeRole, MemberRef, TransferOwnership, UserIds};
+use crate::domain::{AssignableRole, UserId};
 use crate::services::members;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Op {
@@ -33,44 +35,63 @@ pub const ROUTES: &[Route<Op>] = &[
     },
 ];
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleBody {
+    role: AssignableRole,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkRoleBody {
+    user_ids: Vec<String>,
+    role: AssignableRole,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransferBody {
+    user_id: UserId,
+}
+
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     super::respond(dispatch(app, &req).await)
 }
 
 async fn dispatch(app: &App, req: &Request) -> Reply {
     let (op, params) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
-    // Each operation reads what it changes in the caller's round trip; the body's errors
-    // are reported after authentication, as every route does.
+    let ctx = super::context(app, req);
+    // Every operation needs a caller: an anonymous request is refused before it is parsed.
+    ctx.verified()?;
+    let org = path_org(&params);
     match op {
         Op::Change => {
-            let user_id = params.get("user_id");
-            let (who, org, target) =
-                super::caller_org_and(app, req, &params, members::read_user(app, user_id)).await?;
-            let body = json_body(req)?;
-            json(
-                StatusCode::OK,
-                &members::change_role(app, &who, org, target, body).await?,
-            )
+            let body: RoleBody = json_body(req)?;
+            let change = ChangeRole {
+                member: MemberRef {
+                    org,
+                    user: path_user(&params),
+                },
+                role: body.role,
+            };
+            json(StatusCode::OK, &members::change_role(&ctx, change).await?)
         }
         Op::Bulk => {
-            let body: ServiceResult<members::BulkRoleRequest> = json_body(req);
-            let ids = body.as_ref().ok().map(|b| b.user_ids.as_slice());
-            let read = members::read_bulk(app, ids);
-            let (who, org, users) = super::caller_org_and(app, req, &params, read).await?;
-            json(
-                StatusCode::OK,
-                &members::bulk_role(app, &who, org, body?, users).await?,
-            )
+            let body: BulkRoleBody = json_body(req)?;
+            let bulk = BulkRole {
+                org,
+                users: UserIds::parse(&body.user_ids)?,
+                role: body.role,
+            };
+            json(StatusCode::OK, &members::bulk_role(&ctx, bulk).await?)
         }
         Op::Transfer => {
-            let body: ServiceResult<members::TransferRequest> = json_body(req);
-            let target = body.as_ref().ok().map(|b| b.user_id.as_str());
-            let (who, org, target) =
-                super::caller_org_and(app, req, &params, members::read_user(app, target)).await?;
-            json(
-                StatusCode::OK,
-                &members::transfer(app, &who, org, body?, target).await?,
-            )
+            let body: TransferBody = json_body(req)?;
+            let transfer = TransferOwnership {
+                org,
+                to: body.user_id,
+            };
+            json(StatusCode::OK, &members::transfer(&ctx, transfer).await?)
         }
     }
 }

@@ -1,12 +1,15 @@
 //! The `invite` function: send, list, read, resend and revoke an organization's invitations.
 
 use super::router::{Route, resolve};
-use super::{Reply, json, json_body, no_content, query};
+use super::{Reply, json, json_body, no_content, path_org, query};
 use crate::app::App;
-use crate::error::ServiceResult;
-use crate::services::{invitations, page_limit};
+use crate::domain::requests::{InvitationRef, Invite, ListInvitations};
+use crate::domain::{InvitationId, InvitationStatus};
+use crate::error::ServiceError;
+use crate::services::invitations;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Op {
@@ -45,60 +48,56 @@ pub const ROUTES: &[Route<Op>] = &[
     },
 ];
 
+/// The body of POST /orgs/{org_id}/invitations as sent; `Invite::parse` checks it whole.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InviteBody {
+    emails: Vec<String>,
+    role: String,
+    #[serde(default)]
+    expires_in_seconds: Option<i64>,
+}
+
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     super::respond(dispatch(app, &req).await)
 }
 
 async fn dispatch(app: &App, req: &Request) -> Reply {
     let (op, params) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
-    let inv_id = params.get("invitation_id");
-    // The invitation an operation acts on is read in the caller's round trip.
-    let read_inv = || invitations::read_invitation(app, super::path_org(&params), inv_id);
+    let ctx = super::context(app, req);
+    // Every operation needs a caller: an anonymous request is refused before it is parsed.
+    ctx.verified()?;
+    let org = path_org(&params);
+    let inv = InvitationRef {
+        org,
+        invitation: params
+            .get("invitation_id")
+            .and_then(|r| InvitationId::parse(r).ok()),
+    };
     match op {
         Op::Invite => {
-            let body: ServiceResult<invitations::InviteRequest> = json_body(req);
-            let plan = invitations::plan(app, body);
-            let read = invitations::read_recipients(app, super::path_org(&params), &plan);
-            let (who, org, found) = super::caller_org_and(app, req, &params, read).await?;
-            json(
-                StatusCode::OK,
-                &invitations::invite(app, &who, org, plan, found).await?,
-            )
+            let body: InviteBody = json_body(req)?;
+            let invite = Invite::parse(org, &body.emails, &body.role, body.expires_in_seconds)?;
+            json(StatusCode::OK, &invitations::invite(&ctx, invite).await?)
         }
         Op::List => {
-            let limit = page_limit(query(req, "limit").as_deref());
-            let status = invitations::status_filter(query(req, "status").as_deref());
-            let cursor = query(req, "cursor");
-            let read = async {
-                Ok(match (super::path_org(&params), &limit, &status) {
-                    (Some(id), Ok(limit), Ok(status)) => Some(
-                        invitations::read_page(app, &id, *status, *limit, cursor.as_deref()).await,
-                    ),
-                    _ => None,
+            let status = query(req, "status")
+                .map(|s| {
+                    InvitationStatus::parse(&s)
+                        .map_err(|e| ServiceError::field("status", e.message))
                 })
+                .transpose()?;
+            let list = ListInvitations {
+                org,
+                status,
+                page: super::page_query(req)?,
             };
-            let (who, org, page) = super::caller_org_and(app, req, &params, read).await?;
-            json(
-                StatusCode::OK,
-                &invitations::list(&who, org, limit, status, page)?,
-            )
+            json(StatusCode::OK, &invitations::list(&ctx, list).await?)
         }
-        Op::Get => {
-            let (who, org, inv) = super::caller_org_and(app, req, &params, read_inv()).await?;
-            json(StatusCode::OK, &invitations::get(&who, org, inv)?)
-        }
-        Op::Resend => {
-            let org_id = super::path_org(&params);
-            let read = async { tokio::try_join!(read_inv(), invitations::read_quota(app, org_id)) };
-            let (who, org, inv) = super::caller_org_and(app, req, &params, read).await?;
-            json(
-                StatusCode::OK,
-                &invitations::resend(app, &who, org, inv).await?,
-            )
-        }
+        Op::Get => json(StatusCode::OK, &invitations::get(&ctx, inv).await?),
+        Op::Resend => json(StatusCode::OK, &invitations::resend(&ctx, inv).await?),
         Op::Revoke => {
-            let (who, org, inv) = super::caller_org_and(app, req, &params, read_inv()).await?;
-            invitations::revoke(app, &who, org, inv).await?;
+            invitations::revoke(&ctx, inv).await?;
             no_content()
         }
     }

@@ -1,9 +1,10 @@
 //! The `members` function: list an organization's members (and pending invitations), read one.
 
 use super::router::{Route, resolve};
-use super::{Reply, json, query};
+use super::{Reply, json, path_org, path_user, query};
 use crate::app::App;
-use crate::services::{members, page_limit};
+use crate::domain::requests::{ListMembers, MemberRef};
+use crate::services::members;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
@@ -32,29 +33,26 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn dispatch(app: &App, req: &Request) -> Reply {
     let (op, params) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
+    let ctx = super::context(app, req);
+    // Every operation needs a caller: an anonymous request is refused before it is parsed.
+    ctx.verified()?;
     match op {
         Op::List => {
-            let limit = page_limit(query(req, "limit").as_deref());
-            let pending = query(req, "include_pending").as_deref() == Some("true");
-            let (role, cursor) = (query(req, "role"), query(req, "cursor"));
-            let q = members::list_query(role.as_deref(), pending, cursor.as_deref());
-            // The page is read in the caller's round trip, and used only once they may see it.
-            let read = async {
-                Ok(match (super::path_org(&params), &limit, &q) {
-                    (Some(id), Ok(limit), Ok(q)) => {
-                        Some(members::read_list(app, &id, q, *limit).await)
-                    }
-                    _ => None,
-                })
-            };
-            let (who, org, page) = super::caller_org_and(app, req, &params, read).await?;
-            json(StatusCode::OK, &members::list(&who, org, limit, q, page)?)
+            let q = ListMembers::parse(
+                path_org(&params),
+                query(req, "limit").as_deref(),
+                query(req, "role").as_deref(),
+                query(req, "include_pending").as_deref() == Some("true"),
+                query(req, "cursor").as_deref(),
+            )?;
+            json(StatusCode::OK, &members::list(&ctx, q).await?)
         }
         Op::Get => {
-            let user_id = params.get("user_id");
-            let (who, org, target) =
-                super::caller_org_and(app, req, &params, members::read_user(app, user_id)).await?;
-            json(StatusCode::OK, &members::get(&who, org, user_id, target)?)
+            let m = MemberRef {
+                org: path_org(&params),
+                user: path_user(&params),
+            };
+            json(StatusCode::OK, &members::get(&ctx, m).await?)
         }
     }
 }

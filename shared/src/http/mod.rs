@@ -94,49 +94,32 @@ pub fn form_fields(bytes: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(bytes).into_owned().collect()
 }
 
-/// The caller and the organization the path names, read concurrently (one round trip).
-/// A malformed org id reads as no organization: the same 404 as a missing one.
-pub async fn caller_and_org(
-    app: &crate::app::App,
-    req: &Request,
-    params: &router::PathParams,
-) -> ServiceResult<(crate::domain::User, Option<crate::domain::Organization>)> {
-    let (who, org, ()) = caller_org_and(app, req, params, async { Ok(()) }).await?;
-    Ok((who, org))
+/// The context a service runs in: the app, the bearer credentials (checked without I/O)
+/// and the client's address. Built once per request.
+pub fn context<'a>(app: &'a crate::app::App, req: &Request) -> crate::services::Ctx<'a> {
+    crate::services::Ctx::new(app, bearer(req), source_ip(req))
 }
 
-/// As `caller_and_org`, with the operation's own reads (`also`) in the same round trip, so
-/// a mutation is this round trip plus its transaction (DESIGN §8). The token is verified
-/// first: a request without a valid one reads nothing. `also` must not depend on who is
-/// calling; its result is only used once the service has checked the caller's authority.
-pub async fn caller_org_and<T>(
-    app: &crate::app::App,
-    req: &Request,
-    params: &router::PathParams,
-    also: impl std::future::Future<Output = ServiceResult<T>>,
-) -> ServiceResult<(crate::domain::User, Option<crate::domain::Organization>, T)> {
-    use crate::services::caller;
-    let verified = caller::verify(app, bearer(req))?;
-    let org_id = path_org(params);
-    // Boxed: three SDK calls side by side make a future too large for a thread's stack in
-    // unoptimised builds.
-    tokio::try_join!(
-        Box::pin(caller::load(app, verified)),
-        Box::pin(async {
-            match &org_id {
-                Some(id) => app.store.get_org(id).await,
-                None => Ok(None),
-            }
-        }),
-        Box::pin(also)
-    )
-}
-
-/// The organization id in the path, if well formed.
+/// The organization id in the path, if well formed (a malformed one names nothing).
 pub fn path_org(params: &router::PathParams) -> Option<crate::domain::OrgId> {
     params
         .get("org_id")
         .and_then(|r| crate::domain::OrgId::parse(r).ok())
+}
+
+/// The user id in the path, if well formed (a malformed one names nothing).
+pub fn path_user(params: &router::PathParams) -> Option<crate::domain::UserId> {
+    params
+        .get("user_id")
+        .and_then(|r| crate::domain::UserId::parse(r).ok())
+}
+
+/// `?limit=` and `?cursor=`.
+pub fn page_query(req: &Request) -> ServiceResult<crate::domain::requests::PageQuery> {
+    Ok(crate::domain::requests::PageQuery {
+        limit: crate::domain::requests::PageLimit::parse(query(req, "limit").as_deref())?,
+        cursor: query(req, "cursor"),
+    })
 }
 
 #[cfg(test)]

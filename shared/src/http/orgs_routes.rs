@@ -1,9 +1,10 @@
 //! The `orgs` function: create, list, get, update, delete organizations.
 
 use super::router::{Route, resolve};
-use super::{Reply, json, json_body, no_content, query};
+use super::{Reply, json, json_body, no_content, path_org, query};
 use crate::app::App;
-use crate::services::{caller, orgs, page_limit};
+use crate::domain::requests::{DeleteOrg, UpdateOrg};
+use crate::services::orgs;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
@@ -50,43 +51,34 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn dispatch(app: &App, req: &Request) -> Reply {
     let (op, params) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
-    let bearer = super::bearer(req);
+    let ctx = super::context(app, req);
+    // Every operation needs a caller: an anonymous request is refused before it is parsed.
+    ctx.verified()?;
+    let org = path_org(&params);
     match op {
-        Op::Create => {
-            let who = caller::authenticate(app, bearer).await?;
-            let body = json_body(req)?;
-            json(StatusCode::CREATED, &orgs::create(app, &who, body).await?)
+        Op::Create => json(
+            StatusCode::CREATED,
+            &orgs::create(&ctx, json_body(req)?).await?,
+        ),
+        Op::List => json(
+            StatusCode::OK,
+            &orgs::list(&ctx, super::page_query(req)?).await?,
+        ),
+        Op::Get => json(StatusCode::OK, &orgs::get(&ctx, org).await?),
+        Op::Update => {
+            let update = UpdateOrg {
+                org,
+                patch: json_body(req)?,
+            };
+            json(StatusCode::OK, &orgs::update(&ctx, update).await?)
         }
-        Op::List => {
-            let who = caller::authenticate(app, bearer).await?;
-            let limit = page_limit(query(req, "limit").as_deref())?;
-            let cursor = query(req, "cursor");
-            json(
-                StatusCode::OK,
-                &orgs::list(app, &who, limit, cursor.as_deref()).await?,
-            )
-        }
-        Op::Get | Op::Update | Op::Delete => {
-            let (who, org) = super::caller_and_org(app, req, &params).await?;
-            match op {
-                Op::Get => json(StatusCode::OK, &orgs::get(&who, org)?),
-                Op::Update => {
-                    let body = json_body(req)?;
-                    json(StatusCode::OK, &orgs::update(app, &who, org, body).await?)
-                }
-                _ => {
-                    let confirm = query(req, "confirm");
-                    orgs::delete(
-                        app,
-                        &who,
-                        org,
-                        confirm.as_deref(),
-                        orgs::DELETE_INLINE_BUDGET,
-                    )
-                    .await?;
-                    no_content()
-                }
-            }
+        Op::Delete => {
+            let delete = DeleteOrg {
+                org,
+                confirm: query(req, "confirm"),
+            };
+            orgs::delete(&ctx, delete).await?;
+            no_content()
         }
     }
 }

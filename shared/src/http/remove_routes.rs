@@ -1,12 +1,13 @@
 //! The `remove` function: remove a member (or leave), or many at once.
 
 use super::router::{Route, resolve};
-use super::{Reply, json, json_body, no_content};
+use super::{Reply, json, json_body, no_content, path_org, path_user};
 use crate::app::App;
-use crate::error::ServiceResult;
+use crate::domain::requests::{BulkRemove, MemberRef, UserIds};
 use crate::services::members;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Op {
@@ -27,29 +28,38 @@ pub const ROUTES: &[Route<Op>] = &[
     },
 ];
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkRemoveBody {
+    user_ids: Vec<String>,
+}
+
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     super::respond(dispatch(app, &req).await)
 }
 
 async fn dispatch(app: &App, req: &Request) -> Reply {
     let (op, params) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
+    let ctx = super::context(app, req);
+    // Every operation needs a caller: an anonymous request is refused before it is parsed.
+    ctx.verified()?;
+    let org = path_org(&params);
     match op {
         Op::Remove => {
-            let user_id = params.get("user_id");
-            let (who, org, target) =
-                super::caller_org_and(app, req, &params, members::read_user(app, user_id)).await?;
-            members::remove(app, &who, org, user_id, target).await?;
+            let m = MemberRef {
+                org,
+                user: path_user(&params),
+            };
+            members::remove(&ctx, m).await?;
             no_content()
         }
         Op::Bulk => {
-            let body: ServiceResult<members::BulkRemoveRequest> = json_body(req);
-            let ids = body.as_ref().ok().map(|b| b.user_ids.as_slice());
-            let read = members::read_bulk(app, ids);
-            let (who, org, users) = super::caller_org_and(app, req, &params, read).await?;
-            json(
-                StatusCode::OK,
-                &members::bulk_remove(app, &who, org, body?, users).await?,
-            )
+            let body: BulkRemoveBody = json_body(req)?;
+            let bulk = BulkRemove {
+                org,
+                users: UserIds::parse(&body.user_ids)?,
+            };
+            json(StatusCode::OK, &members::bulk_remove(&ctx, bulk).await?)
         }
     }
 }

@@ -1,10 +1,12 @@
 //! The `users` function: create, list, read, update and delete accounts directly.
 
 use super::router::{Route, resolve};
-use super::{Reply, body_bytes, email_page, json, json_body, no_content, query};
+use super::{Reply, body_bytes, email_page, json, json_body, no_content, path_user, query};
 use crate::app::App;
-use crate::error::ServiceResult;
-use crate::services::{caller, email_change, members, page_limit, users};
+use crate::domain::OrgId;
+use crate::domain::requests::{DeleteUser, ListUsers, UpdateUser};
+use crate::error::ServiceError;
+use crate::services::{email_change, users};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -70,6 +72,14 @@ struct ConfirmEmail {
     token: String,
 }
 
+/// The optional body of DELETE /users/{user_id}.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteBody {
+    #[serde(default)]
+    current_password: Option<String>,
+}
+
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     match resolve(ROUTES, req.method().as_str(), req.uri().path()) {
         Ok((Op::ConfirmEmailPage, _)) => {
@@ -91,72 +101,53 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
             &email_change::confirm(app, &body.token).await?,
         );
     }
-    let verified = caller::verify(app, super::bearer(req))?;
-    let source = super::source_ip(req);
-    let session = verified.session.map(|t| t.session_id(&verified.user_id));
-    let origin = users::Origin {
-        source: source.as_deref(),
-        session: session.as_deref(),
-    };
-    // The user the path names is read in the caller's round trip.
-    let with_target = || async {
-        tokio::try_join!(
-            Box::pin(caller::load(app, verified)),
-            Box::pin(members::read_user(app, params.get("user_id")))
-        )
-    };
+    let ctx = super::context(app, req);
+    // Every other operation needs a caller: an anonymous request is refused before it is
+    // parsed.
+    ctx.verified()?;
+    let user = path_user(&params);
     match op {
-        Op::Create => {
-            let body: ServiceResult<users::CreateUser> = json_body(req);
-            let org_id = body.as_ref().ok().and_then(|b| b.org_id);
-            let (who, org) = tokio::try_join!(
-                Box::pin(caller::load(app, verified)),
-                Box::pin(async {
-                    match org_id {
-                        Some(id) => app.store.get_org(&id).await,
-                        None => Ok(None),
-                    }
-                })
-            )?;
-            json(
-                StatusCode::CREATED,
-                &users::create(app, &who, body?, org).await?,
-            )
-        }
+        Op::Create => json(
+            StatusCode::CREATED,
+            &users::create(&ctx, json_body(req)?).await?,
+        ),
         Op::List => {
-            let who = caller::load(app, verified).await?;
-            let limit = page_limit(query(req, "limit").as_deref())?;
-            let admins = query(req, "platform_admins").as_deref() == Some("true");
-            let (org, cursor) = (query(req, "org_id"), query(req, "cursor"));
-            json(
-                StatusCode::OK,
-                &users::list(app, &who, org.as_deref(), admins, limit, cursor.as_deref()).await?,
-            )
+            let page = super::page_query(req)?;
+            // A malformed id names no organization: the same 404 as a missing one.
+            let org = query(req, "org_id")
+                .map(|raw| OrgId::parse(&raw).map_err(|_| ServiceError::NotFound))
+                .transpose()?;
+            let list = ListUsers {
+                org,
+                platform_admins: query(req, "platform_admins").as_deref() == Some("true"),
+                page,
+            };
+            json(StatusCode::OK, &users::list(&ctx, list).await?)
         }
-        Op::Get => {
-            let (who, target) = with_target().await?;
-            json(StatusCode::OK, &users::get(&who, target)?)
-        }
+        Op::Get => json(StatusCode::OK, &users::get(&ctx, user).await?),
         Op::Update => {
-            let (who, target) = with_target().await?;
-            json(
-                StatusCode::OK,
-                &users::update(app, &who, target, json_body(req)?, origin).await?,
-            )
+            let update = UpdateUser {
+                user,
+                patch: json_body(req)?,
+            };
+            json(StatusCode::OK, &users::update(&ctx, update).await?)
         }
         Op::Delete => {
             // The body is optional: only deleting one's own account needs one.
             let body = if body_bytes(req)?.is_empty() {
-                users::DeleteUser::default()
+                DeleteBody::default()
             } else {
                 json_body(req)?
             };
-            let (who, target) = with_target().await?;
-            users::delete(app, &who, target, body, origin).await?;
+            let delete = DeleteUser {
+                user,
+                current_password: body.current_password,
+            };
+            users::delete(&ctx, delete).await?;
             no_content()
         }
         Op::ConfirmEmail | Op::ConfirmEmailPage | Op::ConfirmEmailSubmit => {
-            Err(crate::error::ServiceError::RouteNotFound)
+            Err(ServiceError::RouteNotFound)
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Sign-in, refresh with rotation and reuse detection, sign-out, and the caller's profile.
 
-use super::attempts;
+use super::{Ctx, attempts};
 use crate::app::App;
 use crate::auth::{password, secret};
 use crate::clock::Now;
-use crate::domain::{Email, User, UserId};
+use crate::domain::requests::{Login, RefreshToken};
+use crate::domain::{User, UserId};
 use crate::error::{ServiceError, ServiceResult};
 use crate::storage::Session;
 use serde::Serialize;
@@ -146,14 +147,10 @@ pub(crate) async fn check_password(
 /// Signs in. The attempt is taken from every sign-in limit (per account from this address,
 /// per address, per account from anywhere) before the password is checked, in the same
 /// round trip as the account's lookup; a limit reached answers 429 with the seconds to wait.
-pub async fn login(
-    app: &App,
-    email: &str,
-    password: &str,
-    source: Option<&str>,
-) -> ServiceResult<TokenPair> {
-    // A malformed email gets the same answer as a wrong password (and costs the same).
-    let email = Email::parse(email).ok();
+pub async fn login(ctx: &Ctx<'_>, req: Login) -> ServiceResult<TokenPair> {
+    let (app, source) = (ctx.app, ctx.client());
+    let Login { email, password } = req;
+    let password = password.as_str();
     let (attempt, user) =
         tokio::try_join!(attempts::password(app, email.as_ref(), source), async {
             match &email {
@@ -197,7 +194,9 @@ pub async fn verify_password(
     Ok(valid)
 }
 
-pub async fn refresh(app: &App, refresh_token: &str) -> ServiceResult<TokenPair> {
+pub async fn refresh(ctx: &Ctx<'_>, req: RefreshToken) -> ServiceResult<TokenPair> {
+    let app = ctx.app;
+    let refresh_token = req.0.as_str();
     let (session_id, presented) =
         split_refresh_token(refresh_token).ok_or(ServiceError::Unauthorized)?;
     let (session, user) = tokio::try_join!(app.store.get_session(session_id), async {
@@ -248,13 +247,19 @@ pub async fn refresh(app: &App, refresh_token: &str) -> ServiceResult<TokenPair>
 
 /// Ends the session the refresh token belongs to. Idempotent: an unknown or already used
 /// token is not an error, since the caller's goal (no live session) holds either way.
-pub async fn logout(app: &App, refresh_token: &str) -> ServiceResult<()> {
-    if let Some((session_id, presented)) = split_refresh_token(refresh_token) {
-        app.store
+pub async fn logout(ctx: &Ctx<'_>, req: RefreshToken) -> ServiceResult<()> {
+    if let Some((session_id, presented)) = split_refresh_token(&req.0) {
+        ctx.app
+            .store
             .delete_session(session_id, &secret::digest(presented))
             .await?;
     }
     Ok(())
+}
+
+/// The caller's own record, read again from the table.
+pub async fn me(ctx: &Ctx<'_>) -> ServiceResult<User> {
+    ctx.caller().await
 }
 
 #[cfg(test)]

@@ -1,30 +1,20 @@
 //! Inviting people: bulk invite (with resend of pending ones), list, get, resend, revoke.
 
-use super::access;
+use super::{Ctx, access};
 use crate::app::App;
 use crate::auth::secret;
 use crate::clock::Now;
+use crate::domain::requests::{Address, InvitationRef, Invite, ListInvitations};
 use crate::domain::{
     DailyLimits, Email, Invitation, InvitationId, InvitationStatus, InvitationToken, OrgId,
-    OrgRole, Organization, Page, User, parse_expires_in, parse_invite_role,
+    OrgRole, Organization, Page, User,
 };
-use crate::error::{FieldError, ServiceError, ServiceResult};
+use crate::error::{ServiceError, ServiceResult};
 use crate::mail::InvitationEmail;
 use crate::storage::{Authority, InviteQuota, InviteWrite, Link, Retention};
 use futures_util::{StreamExt, stream};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-
-pub const MAX_EMAILS: usize = 100;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InviteRequest {
-    pub emails: Vec<String>,
-    pub role: String,
-    #[serde(default)]
-    pub expires_in_seconds: Option<i64>,
-}
 
 #[derive(Debug, Serialize)]
 pub struct InviteResult {
@@ -80,9 +70,9 @@ struct Outgoing {
     link: Link,
 }
 
-/// A validated invitation request: the role, the link lifetime, and each address
-/// normalised and de-duplicated (invalid ones already have their result).
-pub struct Plan {
+/// An invitation request worked out: the role, the link lifetime, and each address
+/// de-duplicated (invalid ones already have their result).
+struct Plan {
     role: OrgRole,
     ttl: i64,
     results: Vec<InviteResult>,
@@ -97,30 +87,14 @@ impl Plan {
 
 /// What the table already holds for a plan's addresses: accounts, and pending invitations
 /// to this organization.
-#[derive(Default)]
-pub struct Recipients {
+struct Recipients {
     accounts: HashMap<Email, User>,
     pending: HashMap<Email, InvitationId>,
     quota: Option<InviteQuota>,
 }
 
-/// Checks an invite request (pure: the route reads the recipients in the caller's round
-/// trip, and reports these errors only after authentication).
-pub fn plan(app: &App, body: ServiceResult<InviteRequest>) -> ServiceResult<Plan> {
-    let req = body?;
-    let role = parse_invite_role(&req.role);
-    plan_with_role(app, req, role)
-}
-
-/// Reads the plan's recipients (nothing when the plan or org id is unusable).
-pub async fn read_recipients(
-    app: &App,
-    org: Option<OrgId>,
-    plan: &ServiceResult<Plan>,
-) -> ServiceResult<Recipients> {
-    let (Some(org), Ok(plan)) = (org, plan) else {
-        return Ok(Recipients::default());
-    };
+/// Reads what the table holds for the plan's addresses, and today's invitation counts.
+async fn read_recipients(app: &App, org: OrgId, plan: &Plan) -> ServiceResult<Recipients> {
     let emails = plan.emails();
     let (accounts, pending, quota) = tokio::try_join!(
         app.store.users_by_email(&emails),
@@ -163,16 +137,21 @@ fn within_limits(
         .map_err(|retry_after_secs| ServiceError::RateLimited { retry_after_secs })
 }
 
-pub async fn invite(
-    app: &App,
-    caller: &User,
-    org: Option<Organization>,
-    plan: ServiceResult<Plan>,
-    found: Recipients,
-) -> ServiceResult<InviteResponse> {
+/// Invites (or re-invites) every address; the recipients are read in the caller's wave.
+pub async fn invite(ctx: &Ctx<'_>, req: Invite) -> ServiceResult<InviteResponse> {
+    let app = ctx.app;
+    let plan = plan(app, req.role.into(), req.expires_in, req.addresses);
+    let read = async {
+        match req.org {
+            Some(id) => read_recipients(app, id, &plan).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (caller, org, found) = ctx.caller_org_and(req.org, read).await?;
     let org = org.ok_or(ServiceError::NotFound)?;
-    let authority = access::manager(caller, &org.id)?;
-    send_invitations(app, caller, &org, authority, plan?, found).await
+    let authority = access::manager(&caller, &org.id)?;
+    let found = found.ok_or(ServiceError::NotFound)?;
+    send_invitations(app, &caller, &org, authority, plan, found).await
 }
 
 /// A platform admin's invitation for a new organization's first owner.
@@ -182,15 +161,10 @@ pub async fn invite_owner(
     org: &Organization,
     email: Email,
 ) -> ServiceResult<InviteResult> {
-    let req = InviteRequest {
-        emails: vec![email.to_string()],
-        role: "owner".into(),
-        expires_in_seconds: None,
-    };
-    let plan = plan_with_role(app, req, Ok(OrgRole::Owner));
-    let found = read_recipients(app, Some(org.id), &plan).await?;
+    let plan = plan(app, OrgRole::Owner, None, vec![Address::Valid(email)]);
+    let found = read_recipients(app, org.id, &plan).await?;
     let response =
-        send_invitations(app, caller, org, Authority::PlatformAdmin, plan?, found).await?;
+        send_invitations(app, caller, org, Authority::PlatformAdmin, plan, found).await?;
     response
         .results
         .into_iter()
@@ -198,38 +172,15 @@ pub async fn invite_owner(
         .ok_or_else(|| ServiceError::Internal("no invitation result".into()))
 }
 
-fn plan_with_role(
-    app: &App,
-    req: InviteRequest,
-    role: Result<OrgRole, crate::domain::Invalid>,
-) -> ServiceResult<Plan> {
-    let mut errors = Vec::new();
-    if req.emails.is_empty() || req.emails.len() > MAX_EMAILS {
-        errors.push(FieldError::new(
-            "emails",
-            format!("must list 1 to {MAX_EMAILS} addresses"),
-        ));
-    }
-    let role = role
-        .map_err(|e| errors.push(FieldError::new("role", e.message)))
-        .ok();
-    let ttl = match req.expires_in_seconds {
-        Some(secs) => parse_expires_in(secs)
-            .map_err(|e| errors.push(FieldError::new("expires_in_seconds", e.message)))
-            .ok(),
-        None => Some(app.config.invitation_ttl.as_secs() as i64),
-    };
-    let (Some(role), Some(ttl), true) = (role, ttl, errors.is_empty()) else {
-        return Err(ServiceError::Validation(errors));
-    };
-
-    // Normalise and de-duplicate; invalid addresses get their own result.
+/// Each address once (invalid ones get their result now), and the link lifetime.
+fn plan(app: &App, role: OrgRole, expires_in: Option<i64>, addresses: Vec<Address>) -> Plan {
+    let ttl = expires_in.unwrap_or(app.config.invitation_ttl.as_secs() as i64);
     let mut results: Vec<InviteResult> = Vec::new();
     let mut valid: Vec<(usize, Email)> = Vec::new();
     let mut seen = HashSet::new();
-    for raw in &req.emails {
-        match Email::parse(raw) {
-            Ok(email) => {
+    for address in addresses {
+        match address {
+            Address::Valid(email) => {
                 if seen.insert(email.clone()) {
                     valid.push((results.len(), email.clone()));
                     results.push(InviteResult {
@@ -241,21 +192,21 @@ fn plan_with_role(
                     });
                 }
             }
-            Err(e) => results.push(InviteResult {
-                email: raw.trim().chars().take(254).collect(),
+            Address::Invalid { given, reason } => results.push(InviteResult {
+                email: given,
                 status: "invalid",
                 invitation_id: None,
                 email_delivery: None,
-                reason: Some(format!("email {}", e.message)),
+                reason: Some(reason),
             }),
         }
     }
-    Ok(Plan {
+    Plan {
         role,
         ttl,
         results,
         valid,
-    })
+    }
 }
 
 async fn send_invitations(
@@ -415,49 +366,35 @@ async fn deliver(app: &App, org: &Organization, inviter: &User, o: Outgoing) -> 
     }
 }
 
-/// The `status` filter of the list, if given.
-pub fn status_filter(raw: Option<&str>) -> ServiceResult<Option<InvitationStatus>> {
-    raw.map(|s| InvitationStatus::parse(s).map_err(|e| ServiceError::field("status", e.message)))
-        .transpose()
-}
-
-/// One page of an organization's invitations (read in the caller's round trip).
-pub async fn read_page(
-    app: &App,
-    org: &OrgId,
-    status: Option<InvitationStatus>,
-    limit: i32,
-    cursor: Option<&str>,
-) -> ServiceResult<Page<Invitation>> {
-    app.store
-        .list_invitations(org, status, limit, cursor, Now::get().epoch())
-        .await
-}
-
-/// The page that was read, once the caller may see it; the query's own errors (a bad
-/// limit, status or cursor) come after the caller's.
-pub fn list(
-    caller: &User,
-    org: Option<Organization>,
-    limit: ServiceResult<i32>,
-    status: ServiceResult<Option<InvitationStatus>>,
-    page: Option<ServiceResult<Page<Invitation>>>,
-) -> ServiceResult<Page<Invitation>> {
+/// One page of an organization's invitations, read in the caller's wave (a failed read,
+/// such as a stale cursor, is reported only once the caller may see the list).
+pub async fn list(ctx: &Ctx<'_>, req: ListInvitations) -> ServiceResult<Page<Invitation>> {
+    let app = ctx.app;
+    let read = async {
+        Ok(match &req.org {
+            Some(id) => Some(
+                app.store
+                    .list_invitations(
+                        id,
+                        req.status,
+                        req.page.limit.get(),
+                        req.page.cursor.as_deref(),
+                        Now::get().epoch(),
+                    )
+                    .await,
+            ),
+            None => None,
+        })
+    };
+    let (caller, org, page) = ctx.caller_org_and(req.org, read).await?;
     let org = org.ok_or(ServiceError::NotFound)?;
-    access::manager(caller, &org.id)?;
-    limit?;
-    status?;
+    access::manager(&caller, &org.id)?;
     page.ok_or(ServiceError::NotFound)?
 }
 
-/// The invitation the path names, read in the caller's round trip (see
-/// `http::caller_org_and`); malformed ids read as no invitation (the same 404).
-pub async fn read_invitation(
-    app: &App,
-    org: Option<OrgId>,
-    id: Option<&str>,
-) -> ServiceResult<Option<Invitation>> {
-    match (org, id.and_then(|i| InvitationId::parse(i).ok())) {
+/// The invitation the path names (none when either id is malformed: the same 404).
+async fn read_invitation(app: &App, r: InvitationRef) -> ServiceResult<Option<Invitation>> {
+    match (r.org, r.invitation) {
         (Some(org), Some(id)) => {
             app.store
                 .get_invitation(&org, &id, Now::get().epoch())
@@ -467,9 +404,8 @@ pub async fn read_invitation(
     }
 }
 
-/// Today's invitation counts, the org's the path names and the deployment's (none if the id
-/// is malformed).
-pub async fn read_quota(app: &App, org: Option<OrgId>) -> ServiceResult<Option<InviteQuota>> {
+/// Today's invitation counts, the org's and the deployment's (none if the id is malformed).
+async fn read_quota(app: &App, org: Option<OrgId>) -> ServiceResult<Option<InviteQuota>> {
     match org {
         Some(id) => Ok(Some(
             app.store.get_invite_quota(&id, Now::get().epoch()).await?,
@@ -491,12 +427,11 @@ fn authorized(
     Ok((org, authority, inv))
 }
 
-pub fn get(
-    caller: &User,
-    org: Option<Organization>,
-    inv: Option<Invitation>,
-) -> ServiceResult<Invitation> {
-    authorized(caller, org, inv).map(|(_, _, inv)| inv)
+pub async fn get(ctx: &Ctx<'_>, req: InvitationRef) -> ServiceResult<Invitation> {
+    let (caller, org, inv) = ctx
+        .caller_org_and(req.org, read_invitation(ctx.app, req))
+        .await?;
+    authorized(&caller, org, inv).map(|(_, _, inv)| inv)
 }
 
 /// Why an invitation in this status cannot be used.
@@ -512,13 +447,12 @@ pub fn dead(status: InvitationStatus) -> ServiceError {
 
 /// New link, new expiry (the configured lifetime), email sent again; works for pending and
 /// expired invitations.
-/// `quota` is the org's count for today, read in the caller's round trip (`read_quota`).
-pub async fn resend(
-    app: &App,
-    caller: &User,
-    org: Option<Organization>,
-    (inv, quota): (Option<Invitation>, Option<InviteQuota>),
-) -> ServiceResult<Invitation> {
+/// The invitation and today's counts are read in the caller's wave.
+pub async fn resend(ctx: &Ctx<'_>, req: InvitationRef) -> ServiceResult<Invitation> {
+    let app = ctx.app;
+    let read = async { tokio::try_join!(read_invitation(app, req), read_quota(app, req.org)) };
+    let (caller, org, (inv, quota)) = ctx.caller_org_and(req.org, read).await?;
+    let caller = &caller;
     let (org, authority, inv) = authorized(caller, org, inv)?;
     within_limits(app, &org, quota.as_ref(), 1)?;
     if !matches!(
@@ -571,12 +505,12 @@ pub async fn resend(
     })
 }
 
-pub async fn revoke(
-    app: &App,
-    caller: &User,
-    org: Option<Organization>,
-    inv: Option<Invitation>,
-) -> ServiceResult<()> {
+pub async fn revoke(ctx: &Ctx<'_>, req: InvitationRef) -> ServiceResult<()> {
+    let app = ctx.app;
+    let (caller, org, inv) = ctx
+        .caller_org_and(req.org, read_invitation(app, req))
+        .await?;
+    let caller = &caller;
     let (_, authority, inv) = authorized(caller, org, inv)?;
     if inv.stored_status != InvitationStatus::Pending {
         return Err(dead(inv.status));

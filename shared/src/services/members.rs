@@ -1,16 +1,16 @@
 //! Members of an organization: list (with pending invitations), read, change roles, remove,
 //! leave, transfer ownership. Bulk changes are all or nothing and name every blocker.
 
-use super::access;
+use super::{Ctx, access};
 use crate::app::App;
 use crate::clock::Now;
+use crate::domain::requests::{
+    BulkRemove, BulkRole, ChangeRole, ListMembers, MemberRef, TransferOwnership, UserIds,
+};
 use crate::domain::{Invitation, OrgId, OrgRole, Organization, Page, User, UserId};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::storage::{Authority, Store};
-use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
-
-pub const MAX_BULK: usize = 100;
+use serde::Serialize;
 
 /// One row of the member list: an active member, or (with `include_pending`) an invitation.
 #[derive(Debug, Serialize)]
@@ -48,62 +48,19 @@ fn org_or_404(org: Option<Organization>) -> ServiceResult<Organization> {
     org.ok_or(ServiceError::NotFound)
 }
 
-/// What a member-list request asks for: members first, then (when asked) pending
-/// invitations; the cursor says which list it continues (`m.` or `i.` + that list's cursor).
-pub struct ListQuery {
-    role: Option<OrgRole>,
-    include_pending: bool,
-    pending_phase: bool,
-    inner: Option<String>,
-}
-
-pub fn list_query(
-    role: Option<&str>,
-    include_pending: bool,
-    cursor: Option<&str>,
-) -> ServiceResult<ListQuery> {
-    let role = role
-        .map(|r| OrgRole::parse(r).map_err(|e| ServiceError::field("role", e.message)))
-        .transpose()?;
-    let bad_cursor = || ServiceError::field("cursor", "is not a valid cursor");
-    let (phase, inner) = match cursor {
-        None => ("m", None),
-        Some(c) => {
-            let (p, rest) = c.split_once('.').ok_or_else(bad_cursor)?;
-            if p != "m" && p != "i" {
-                return Err(bad_cursor());
-            }
-            (p, (!rest.is_empty()).then(|| rest.to_string()))
-        }
-    };
-    if phase == "i" && !include_pending {
-        return Err(bad_cursor());
-    }
-    Ok(ListQuery {
-        role,
-        include_pending,
-        pending_phase: phase == "i",
-        inner,
-    })
-}
-
 /// What one page of the member list read: members (unless the cursor is past them), and
 /// pending invitations from where the cursor points (when asked).
-pub struct ListPage {
+struct ListPage {
     members: Option<Page<User>>,
     pending: Option<Page<Invitation>>,
 }
 
-/// Reads the page a query asks for (in the caller's round trip). While members remain, the
+/// Reads the page a query asks for (in the caller's wave). While members remain, the
 /// first page of pending invitations is read beside them, so the page where the members
 /// run out is filled with invitations without a second round trip.
-pub async fn read_list(
-    app: &App,
-    org: &OrgId,
-    q: &ListQuery,
-    limit: i32,
-) -> ServiceResult<ListPage> {
-    let inner = q.inner.as_deref();
+async fn read_list(app: &App, org: &OrgId, q: &ListMembers) -> ServiceResult<ListPage> {
+    let inner = q.cursor.as_deref();
+    let limit = q.limit.get();
     let now = Now::get().epoch();
     let pending = |cursor| {
         app.store
@@ -139,19 +96,21 @@ fn pending_entry(i: Invitation) -> MemberEntry {
     }
 }
 
-/// The page that was read, once the caller may see it (query errors come after theirs):
-/// min(limit, what remains) entries, members first, and a cursor only when more remain.
-pub fn list(
-    caller: &User,
-    org: Option<Organization>,
-    limit: ServiceResult<i32>,
-    q: ServiceResult<ListQuery>,
-    page: Option<ServiceResult<ListPage>>,
-) -> ServiceResult<Page<MemberEntry>> {
+/// One page of the member list: min(limit, what remains) entries, members first, and a
+/// cursor only when more remain. The page is read in the caller's wave and shown only once
+/// they may see it.
+pub async fn list(ctx: &Ctx<'_>, req: ListMembers) -> ServiceResult<Page<MemberEntry>> {
+    let app = ctx.app;
+    // A failed read (a stale cursor, say) is reported only once the caller may see the list.
+    let read = async {
+        Ok(match &req.org {
+            Some(id) => Some(read_list(app, id, &req).await),
+            None => None,
+        })
+    };
+    let (caller, org, page) = ctx.caller_org_and(req.org, read).await?;
     let org = org_or_404(org)?;
-    access::manager(caller, &org.id)?;
-    let limit = limit?;
-    q?;
+    access::manager(&caller, &org.id)?;
     let ListPage { members, pending } = page.ok_or(ServiceError::NotFound)??;
     let mut items = Vec::new();
     if let Some(members) = members {
@@ -169,7 +128,7 @@ pub fn list(
             next_cursor: None,
         });
     };
-    let room = usize::try_from(limit)
+    let room = usize::try_from(req.limit.get())
         .unwrap_or(0)
         .saturating_sub(items.len());
     let read = pending.items.len();
@@ -185,13 +144,20 @@ pub fn list(
     Ok(Page { items, next_cursor })
 }
 
-/// The user a path's `user_id` names, read in the caller's round trip (see
-/// `http::caller_org_and`); a malformed id reads as no user (the same 404).
-pub async fn read_user(app: &App, raw_id: Option<&str>) -> ServiceResult<Option<User>> {
-    match raw_id.and_then(|r| UserId::parse(r).ok()) {
+/// The user a path names (none for a malformed id: the same 404).
+pub async fn read_user(app: &App, id: Option<UserId>) -> ServiceResult<Option<User>> {
+    match id {
         Some(id) => app.store.get_user(&id).await,
         None => Ok(None),
     }
+}
+
+/// The caller, the organization and the member the path names: one wave.
+async fn read_member(
+    ctx: &Ctx<'_>,
+    m: MemberRef,
+) -> ServiceResult<(User, Option<Organization>, Option<User>)> {
+    ctx.caller_org_and(m.org, read_user(ctx.app, m.user)).await
 }
 
 /// The member that was read, or the 404 an outsider gets.
@@ -200,49 +166,25 @@ fn member_in(org: &Organization, user: Option<User>) -> ServiceResult<User> {
         .ok_or(ServiceError::NotFound)
 }
 
-pub fn get(
-    caller: &User,
-    org: Option<Organization>,
-    user_id: Option<&str>,
-    target: Option<User>,
-) -> ServiceResult<MemberEntry> {
+pub async fn get(ctx: &Ctx<'_>, req: MemberRef) -> ServiceResult<MemberEntry> {
+    let (caller, org, target) = read_member(ctx, req).await?;
     let org = org_or_404(org)?;
-    let own = user_id == Some(caller.id.to_string().as_str());
+    let own = req.user == Some(caller.id);
     if !own {
-        access::manager(caller, &org.id)?;
+        access::manager(&caller, &org.id)?;
     } else if caller.org_id != Some(org.id) && !caller.platform_admin {
         return Err(ServiceError::NotFound);
     }
     member_in(&org, target).map(entry)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RoleRequest {
-    pub role: String,
-}
-
-fn member_role(raw: &str) -> ServiceResult<OrgRole> {
-    match OrgRole::parse(raw) {
-        Ok(OrgRole::Owner) => Err(ServiceError::field(
-            "role",
-            "owner moves only by transfer-ownership",
-        )),
-        Ok(role) => Ok(role),
-        Err(e) => Err(ServiceError::field("role", e.message)),
-    }
-}
-
-pub async fn change_role(
-    app: &App,
-    caller: &User,
-    org: Option<Organization>,
-    target: Option<User>,
-    req: RoleRequest,
-) -> ServiceResult<MemberEntry> {
+pub async fn change_role(ctx: &Ctx<'_>, req: ChangeRole) -> ServiceResult<MemberEntry> {
+    let app = ctx.app;
+    let (caller, org, target) = read_member(ctx, req.member).await?;
+    let caller = &caller;
     let org = org_or_404(org)?;
     let authority = access::manager(caller, &org.id)?;
-    let role = member_role(&req.role)?;
+    let role = OrgRole::from(req.role);
     let mut target = member_in(&org, target)?;
     access::may_act_on(caller, &target)?;
     if target.role == Some(OrgRole::Owner) {
@@ -264,56 +206,19 @@ pub async fn change_role(
     Ok(entry(target))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BulkRoleRequest {
-    pub user_ids: Vec<String>,
-    pub role: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BulkRemoveRequest {
-    pub user_ids: Vec<String>,
-}
-
 #[derive(Debug, Serialize)]
 pub struct BulkResult {
     pub updated: usize,
 }
 
-/// The ids a bulk request lists, parsed and de-duplicated (pure: the route reads them in
-/// the caller's round trip).
-pub fn bulk_ids(raw_ids: &[String]) -> ServiceResult<Vec<UserId>> {
-    if raw_ids.is_empty() || raw_ids.len() > MAX_BULK {
-        return Err(ServiceError::field(
-            "user_ids",
-            format!("must list 1 to {MAX_BULK} users"),
-        ));
-    }
-    let mut ids = Vec::new();
-    let mut seen = HashSet::new();
-    let mut invalid = Vec::new();
-    for (i, raw) in raw_ids.iter().enumerate() {
-        match UserId::parse(raw) {
-            Ok(id) if seen.insert(id) => ids.push(id),
-            Ok(_) => {}
-            Err(e) => invalid.push(FieldError::new(format!("user_ids[{i}]"), e.message)),
-        }
-    }
-    if !invalid.is_empty() {
-        return Err(ServiceError::Validation(invalid));
-    }
-    Ok(ids)
-}
-
-/// The users a bulk request lists, read in the caller's round trip (none if the list is
-/// unusable: its errors are reported after authentication).
-pub async fn read_bulk(app: &App, raw_ids: Option<&[String]>) -> ServiceResult<Vec<User>> {
-    match raw_ids.map(bulk_ids) {
-        Some(Ok(ids)) => app.store.get_users(&ids).await,
-        _ => Ok(Vec::new()),
-    }
+/// The caller, the organization and the users a bulk request lists: one wave.
+async fn read_bulk(
+    ctx: &Ctx<'_>,
+    org: Option<OrgId>,
+    ids: &UserIds,
+) -> ServiceResult<(User, Option<Organization>, Vec<User>)> {
+    ctx.caller_org_and(org, ctx.app.store.get_users(ids.as_slice()))
+        .await
 }
 
 /// Names every listed user that blocks the change (not a member, the owner, or the caller
@@ -321,17 +226,17 @@ pub async fn read_bulk(app: &App, raw_ids: Option<&[String]>) -> ServiceResult<V
 fn bulk_targets(
     caller: &User,
     org: &Organization,
-    raw_ids: &[String],
+    ids: &UserIds,
     users: Vec<User>,
 ) -> ServiceResult<Vec<User>> {
-    let ids = bulk_ids(raw_ids)?;
+    let ids = ids.as_slice();
     // Acting on a platform admin is refused outright, as for one member; one outside this
     // organization is just not a member here.
     for u in users.iter().filter(|u| u.org_id == Some(org.id)) {
         access::may_act_on(caller, u)?;
     }
     let mut blockers = Vec::new();
-    for id in &ids {
+    for id in ids {
         match users.iter().find(|u| u.id == *id) {
             Some(u) if u.org_id != Some(org.id) => blockers.push(FieldError::new(
                 id.to_string(),
@@ -361,17 +266,14 @@ fn bulk_targets(
         .collect())
 }
 
-pub async fn bulk_role(
-    app: &App,
-    caller: &User,
-    org: Option<Organization>,
-    req: BulkRoleRequest,
-    users: Vec<User>,
-) -> ServiceResult<BulkResult> {
+pub async fn bulk_role(ctx: &Ctx<'_>, req: BulkRole) -> ServiceResult<BulkResult> {
+    let app = ctx.app;
+    let (caller, org, users) = read_bulk(ctx, req.org, &req.users).await?;
+    let caller = &caller;
     let org = org_or_404(org)?;
     let authority = access::manager(caller, &org.id)?;
-    let role = member_role(&req.role)?;
-    let targets: Vec<User> = bulk_targets(caller, &org, &req.user_ids, users)?
+    let role = OrgRole::from(req.role);
+    let targets: Vec<User> = bulk_targets(caller, &org, &req.users, users)?
         .into_iter()
         .filter(|u| u.role != Some(role))
         .collect();
@@ -386,15 +288,12 @@ pub async fn bulk_role(
 }
 
 /// Removes a member, or (the caller's own id) leaves. The owner can do neither.
-pub async fn remove(
-    app: &App,
-    caller: &User,
-    org: Option<Organization>,
-    user_id: Option<&str>,
-    target: Option<User>,
-) -> ServiceResult<()> {
+pub async fn remove(ctx: &Ctx<'_>, req: MemberRef) -> ServiceResult<()> {
+    let app = ctx.app;
+    let (caller, org, target) = read_member(ctx, req).await?;
+    let caller = &caller;
     let org = org_or_404(org)?;
-    let leaving = user_id == Some(caller.id.to_string().as_str()) && caller.org_id == Some(org.id);
+    let leaving = req.user == Some(caller.id) && caller.org_id == Some(org.id);
     let authority = if leaving {
         Authority::SignedIn
     } else {
@@ -416,16 +315,13 @@ pub async fn remove(
         .await
 }
 
-pub async fn bulk_remove(
-    app: &App,
-    caller: &User,
-    org: Option<Organization>,
-    req: BulkRemoveRequest,
-    users: Vec<User>,
-) -> ServiceResult<BulkResult> {
+pub async fn bulk_remove(ctx: &Ctx<'_>, req: BulkRemove) -> ServiceResult<BulkResult> {
+    let app = ctx.app;
+    let (caller, org, users) = read_bulk(ctx, req.org, &req.users).await?;
+    let caller = &caller;
     let org = org_or_404(org)?;
     let authority = access::manager(caller, &org.id)?;
-    let targets = bulk_targets(caller, &org, &req.user_ids, users)?;
+    let targets = bulk_targets(caller, &org, &req.users, users)?;
     app.store
         .remove_members(&org.id, caller, &authority, &targets, Now::get())
         .await?;
@@ -434,25 +330,17 @@ pub async fn bulk_remove(
     })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TransferRequest {
-    pub user_id: String,
-}
-
 /// The owner (or a platform admin) hands ownership to another member; the old owner (if
 /// any: an organization created without one gets its first owner this way) becomes an
 /// admin.
-pub async fn transfer(
-    app: &App,
-    caller: &User,
-    org: Option<Organization>,
-    req: TransferRequest,
-    target: Option<User>,
-) -> ServiceResult<Organization> {
+pub async fn transfer(ctx: &Ctx<'_>, req: TransferOwnership) -> ServiceResult<Organization> {
+    let app = ctx.app;
+    let (caller, org, target) = ctx
+        .caller_org_and(req.org, read_user(app, Some(req.to)))
+        .await?;
+    let caller = &caller;
     let org = org_or_404(org)?;
     let authority = access::owner(caller, &org.id)?;
-    UserId::parse(&req.user_id).map_err(|e| ServiceError::field("user_id", e.message))?;
     let target = target
         .filter(|u| u.org_id == Some(org.id))
         .ok_or_else(|| ServiceError::field("user_id", "must be a member of this organization"))?;

@@ -1,28 +1,19 @@
-//! One module per operation family: a caller and a parsed request in, a result or a typed
-//! `ServiceError` out. No HTTP types here.
+//! One module per operation family, one function per operation: a context (`Ctx`) and a
+//! typed request in; the service reads what it needs (the caller included) in one wave,
+//! decides, writes, and returns a result or a typed `ServiceError`. No HTTP types here.
 
 pub mod accept;
 pub mod access;
 pub mod attempts;
+pub mod audit;
 pub mod auth;
 pub mod caller;
 pub mod cleanup;
+mod ctx;
 pub mod email_change;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
 pub mod users;
 
-/// Page size from `?limit=`: 1 to 100, default 50.
-pub fn page_limit(raw: Option<&str>) -> crate::error::ServiceResult<i32> {
-    match raw {
-        None => Ok(50),
-        Some(v) => v
-            .parse::<i32>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or_else(|| {
-                crate::error::ServiceError::field("limit", "must be an integer from 1 to 100")
-            }),
-    }
-}
+pub use ctx::{Credentials, Ctx};

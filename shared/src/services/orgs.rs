@@ -1,28 +1,13 @@
 //! Organizations: create (platform admin, or self-service to become owner), list, get,
 //! update, delete. Another organization's resources answer 404, never 403.
 
+use super::{Ctx, access};
 use crate::app::App;
 use crate::clock::Now;
-use crate::domain::{Description, OrgCode, OrgId, OrgName, Organization, Page, Tier, User};
+use crate::domain::requests::{CreateOrg, DeleteOrg, PageQuery, UpdateOrg};
+use crate::domain::{Description, OrgId, Organization, Page, Tier, User};
 use crate::error::{ServiceError, ServiceResult};
 use crate::storage::{NewOrg, OrgChanges};
-use serde::Deserialize;
-
-use super::access;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateOrg {
-    pub name: OrgName,
-    pub code: OrgCode,
-    #[serde(default)]
-    pub description: Option<Description>,
-    #[serde(default)]
-    pub tier: Option<String>,
-    /// Platform admins only: invite this person as the organization's owner.
-    #[serde(default)]
-    pub owner_email: Option<crate::domain::Email>,
-}
 
 /// A created organization, and the owner invitation when one was asked for.
 #[derive(Debug, serde::Serialize)]
@@ -33,19 +18,6 @@ pub struct Created {
     pub owner_invitation: Option<super::invitations::InviteResult>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateOrg {
-    #[serde(default)]
-    pub name: Option<OrgName>,
-    #[serde(default)]
-    pub description: Option<Description>,
-    #[serde(default)]
-    pub tier: Option<String>,
-    #[serde(default)]
-    pub code: Option<OrgCode>,
-}
-
 fn parse_tier(app: &App, raw: &str) -> ServiceResult<Tier> {
     Tier::parse(raw, &app.config.tiers).map_err(|e| ServiceError::field("tier", e.message))
 }
@@ -53,7 +25,9 @@ fn parse_tier(app: &App, raw: &str) -> ServiceResult<Tier> {
 /// Creates an organization. A platform admin may put it on any tier; a self-service
 /// organization always starts on the first tier (the default), so quotas cannot be raised
 /// by creating organizations: naming another tier is refused (403), not quietly ignored.
-pub async fn create(app: &App, caller: &User, req: CreateOrg) -> ServiceResult<Created> {
+pub async fn create(ctx: &Ctx<'_>, req: CreateOrg) -> ServiceResult<Created> {
+    let app = ctx.app;
+    let caller = &ctx.caller().await?;
     let self_service = !caller.platform_admin;
     let first = Tier::first(&app.config.tiers);
     if self_service {
@@ -96,12 +70,11 @@ pub async fn create(app: &App, caller: &User, req: CreateOrg) -> ServiceResult<C
     })
 }
 
-pub async fn list(
-    app: &App,
-    caller: &User,
-    limit: i32,
-    cursor: Option<&str>,
-) -> ServiceResult<Page<Organization>> {
+/// A platform admin pages through every organization; anyone else sees their own.
+pub async fn list(ctx: &Ctx<'_>, page: PageQuery) -> ServiceResult<Page<Organization>> {
+    let app = ctx.app;
+    let caller = ctx.caller().await?;
+    let (limit, cursor) = (page.limit.get(), page.cursor.as_deref());
     if caller.platform_admin {
         return app.store.list_orgs(limit, cursor).await;
     }
@@ -119,16 +92,25 @@ pub async fn list(
     })
 }
 
-pub fn get(caller: &User, org: Option<Organization>) -> ServiceResult<Organization> {
-    access::reader(caller, org)
+/// The caller and the organization `id` names: one wave.
+async fn caller_and_org(
+    ctx: &Ctx<'_>,
+    id: Option<OrgId>,
+) -> ServiceResult<(User, Option<Organization>)> {
+    let (caller, org, ()) = ctx.caller_org_and(id, async { Ok(()) }).await?;
+    Ok((caller, org))
 }
 
-pub async fn update(
-    app: &App,
-    caller: &User,
-    org: Option<Organization>,
-    req: UpdateOrg,
-) -> ServiceResult<Organization> {
+pub async fn get(ctx: &Ctx<'_>, id: Option<OrgId>) -> ServiceResult<Organization> {
+    let (caller, org) = caller_and_org(ctx, id).await?;
+    access::reader(&caller, org)
+}
+
+pub async fn update(ctx: &Ctx<'_>, req: UpdateOrg) -> ServiceResult<Organization> {
+    let app = ctx.app;
+    let (caller, org) = caller_and_org(ctx, req.org).await?;
+    let caller = &caller;
+    let req = req.patch;
     let org = access::reader(caller, org)?;
     let authority = access::manager(caller, &org.id)?;
     // Tier and code are the platform's to set.
@@ -158,16 +140,23 @@ pub async fn update(
 /// 10,000-member organization answers in about this long whatever DynamoDB's latency.
 pub const DELETE_INLINE_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
 
-/// Deletes the organization once `confirm` repeats its code. It answers 404 at once and its
-/// code is free; members are detached within `budget` (`DELETE_INLINE_BUDGET` in the API),
-/// and cleanup finishes a larger org.
-pub async fn delete(
-    app: &App,
-    caller: &User,
-    org: Option<Organization>,
-    confirm: Option<&str>,
+/// Deletes the organization once `confirm` repeats its code, detaching members within
+/// `DELETE_INLINE_BUDGET`.
+pub async fn delete(ctx: &Ctx<'_>, req: DeleteOrg) -> ServiceResult<()> {
+    delete_within(ctx, req, DELETE_INLINE_BUDGET).await
+}
+
+/// `delete`, with the time to spend detaching members given. It answers 404 at once and
+/// its code is free; cleanup finishes a larger org.
+pub async fn delete_within(
+    ctx: &Ctx<'_>,
+    req: DeleteOrg,
     budget: std::time::Duration,
 ) -> ServiceResult<()> {
+    let app = ctx.app;
+    let (caller, org) = caller_and_org(ctx, req.org).await?;
+    let caller = &caller;
+    let confirm = req.confirm.as_deref();
     let org = access::reader(caller, org)?;
     let authority = access::owner(caller, &org.id)?;
     let confirmed = confirm.is_some_and(|c| c.trim().eq_ignore_ascii_case(&org.code));

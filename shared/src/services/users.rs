@@ -2,59 +2,20 @@
 //! owners and admins in their own org with roles admin or member, never on an owner or a
 //! platform admin.
 
-use super::{access, auth, email_change};
+use super::{Ctx, access, auth, email_change, members};
 use crate::app::App;
 use crate::auth::password;
 use crate::clock::Now;
-use crate::domain::{
-    Email, OrgId, OrgRole, Organization, Page, Password, PersonName, User, UserId,
-};
+use crate::domain::requests::{CreateUser, DeleteUser, ListUsers, UpdateUser};
+use crate::domain::{AssignableRole, Email, OrgRole, Page, Password, User, UserId};
 use crate::error::{ServiceError, ServiceResult};
 use crate::storage::{Authority, UserChanges};
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateUser {
-    pub email: Email,
-    pub name: PersonName,
-    pub password: Password,
-    #[serde(default)]
-    pub role: Option<String>,
-    #[serde(default)]
-    pub org_id: Option<OrgId>,
-    #[serde(default)]
-    pub platform_admin: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateUser {
-    #[serde(default)]
-    pub name: Option<PersonName>,
-    #[serde(default)]
-    pub email: Option<Email>,
-    #[serde(default)]
-    pub password: Option<Password>,
-    #[serde(default)]
-    pub role: Option<String>,
-    /// Required to change one's own password or email (ASVS 2.1.6).
-    #[serde(default)]
-    pub current_password: Option<String>,
-}
-
-/// The optional body of DELETE /users/{id}: deleting one's own account needs the password.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeleteUser {
-    #[serde(default)]
-    pub current_password: Option<String>,
-}
+use serde::Serialize;
 
 /// Where a request came from, for re-authentication: the client address (sign-in limits)
 /// and the session its token was issued for (kept alive by one's own password change).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Origin<'a> {
+struct Origin<'a> {
     pub source: Option<&'a str>,
     pub session: Option<&'a str>,
 }
@@ -92,18 +53,6 @@ async fn reauthenticate(
     }
 }
 
-fn member_role(raw: Option<&str>) -> ServiceResult<OrgRole> {
-    match raw.map(OrgRole::parse) {
-        None => Ok(OrgRole::Member),
-        Some(Ok(OrgRole::Owner)) => Err(ServiceError::field(
-            "role",
-            "must be admin or member (ownership moves by transfer)",
-        )),
-        Some(Ok(role)) => Ok(role),
-        Some(Err(e)) => Err(ServiceError::field("role", e.message)),
-    }
-}
-
 async fn hash(password: Password) -> ServiceResult<String> {
     tokio::task::spawn_blocking(move || password::hash(&password))
         .await
@@ -111,13 +60,12 @@ async fn hash(password: Password) -> ServiceResult<String> {
         .map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
-/// `org` is the organization `req.org_id` names, read in the caller's round trip.
-pub async fn create(
-    app: &App,
-    caller: &User,
-    req: CreateUser,
-    org: Option<Organization>,
-) -> ServiceResult<User> {
+/// The organization `req.org_id` names is read in the caller's wave.
+pub async fn create(ctx: &Ctx<'_>, req: CreateUser) -> ServiceResult<User> {
+    let app = ctx.app;
+    let (caller, org, ()) = ctx.caller_org_and(req.org_id, async { Ok(()) }).await?;
+    let caller = &caller;
+    let member_role = |r: Option<AssignableRole>| r.map_or(OrgRole::Member, OrgRole::from);
     let org_exists = org.filter(|o| Some(o.id) == req.org_id);
     let (org_id, role, authority) = if caller.platform_admin {
         if req.platform_admin {
@@ -135,7 +83,7 @@ pub async fn create(
             org_exists.ok_or(ServiceError::NotFound)?;
             (
                 Some(org),
-                Some(member_role(req.role.as_deref())?),
+                Some(member_role(req.role)),
                 Authority::PlatformAdmin,
             )
         }
@@ -146,11 +94,7 @@ pub async fn create(
         if req.platform_admin {
             return Err(ServiceError::Forbidden);
         }
-        (
-            Some(org),
-            Some(member_role(req.role.as_deref())?),
-            authority,
-        )
+        (Some(org), Some(member_role(req.role)), authority)
     };
     let now = Now::get().rfc3339();
     let user = User {
@@ -172,17 +116,11 @@ pub async fn create(
     Ok(user)
 }
 
-pub async fn list(
-    app: &App,
-    caller: &User,
-    org_id: Option<&str>,
-    platform_admins: bool,
-    limit: i32,
-    cursor: Option<&str>,
-) -> ServiceResult<Page<User>> {
-    let org = org_id
-        .map(|raw| OrgId::parse(raw).map_err(|_| ServiceError::NotFound))
-        .transpose()?;
+pub async fn list(ctx: &Ctx<'_>, req: ListUsers) -> ServiceResult<Page<User>> {
+    let app = ctx.app;
+    let caller = &ctx.caller().await?;
+    let (org, platform_admins) = (req.org, req.platform_admins);
+    let (limit, cursor) = (req.page.limit.get(), req.page.cursor.as_deref());
     if caller.platform_admin {
         return match (org, platform_admins) {
             (None, true) => app.store.list_platform_admins(limit, cursor).await,
@@ -210,19 +148,26 @@ fn visible(caller: &User, target: Option<User>) -> ServiceResult<(User, Authorit
     Ok((user, authority))
 }
 
-/// `target` is the user the path names, read in the caller's round trip
-/// (`members::read_user`).
-pub fn get(caller: &User, target: Option<User>) -> ServiceResult<User> {
-    visible(caller, target).map(|(u, _)| u)
+/// The caller and the user the path names: one wave.
+async fn caller_and_user(ctx: &Ctx<'_>, id: Option<UserId>) -> ServiceResult<(User, Option<User>)> {
+    ctx.caller_and(members::read_user(ctx.app, id)).await
 }
 
-pub async fn update(
-    app: &App,
-    caller: &User,
-    target: Option<User>,
-    req: UpdateUser,
-    origin: Origin<'_>,
-) -> ServiceResult<Updated> {
+pub async fn get(ctx: &Ctx<'_>, id: Option<UserId>) -> ServiceResult<User> {
+    let (caller, target) = caller_and_user(ctx, id).await?;
+    visible(&caller, target).map(|(u, _)| u)
+}
+
+pub async fn update(ctx: &Ctx<'_>, req: UpdateUser) -> ServiceResult<Updated> {
+    let app = ctx.app;
+    let (caller, target) = caller_and_user(ctx, req.user).await?;
+    let caller = &caller;
+    let session = ctx.session();
+    let origin = Origin {
+        source: ctx.client(),
+        session: session.as_deref(),
+    };
+    let req = req.patch;
     let (user, authority) = visible(caller, target)?;
     access::may_manage_account(caller, &user)?;
     let own = caller.id == user.id;
@@ -230,7 +175,7 @@ pub async fn update(
     if own && (req.password.is_some() || new_email.is_some()) {
         reauthenticate(app, caller, req.current_password.as_deref(), origin).await?;
     }
-    let role = match req.role.as_deref() {
+    let role = match req.role {
         None => None,
         Some(_) if own && !caller.platform_admin => {
             return Err(ServiceError::Forbidden);
@@ -242,7 +187,7 @@ pub async fn update(
             ));
         }
         Some(_) if user.role == Some(OrgRole::Owner) => return Err(ServiceError::OwnerProtected),
-        Some(raw) => Some(member_role(Some(raw))?),
+        Some(role) => Some(OrgRole::from(role)),
     };
     // One's own new email waits for the new address to confirm it; an admin's change to
     // another user's email applies at once (seed 003: admins edit users).
@@ -277,13 +222,14 @@ pub async fn update(
     })
 }
 
-pub async fn delete(
-    app: &App,
-    caller: &User,
-    target: Option<User>,
-    req: DeleteUser,
-    origin: Origin<'_>,
-) -> ServiceResult<()> {
+pub async fn delete(ctx: &Ctx<'_>, req: DeleteUser) -> ServiceResult<()> {
+    let app = ctx.app;
+    let (caller, target) = caller_and_user(ctx, req.user).await?;
+    let caller = &caller;
+    let origin = Origin {
+        source: ctx.client(),
+        session: None,
+    };
     let (user, authority) = visible(caller, target)?;
     if user.role == Some(OrgRole::Owner) {
         return Err(ServiceError::OwnerProtected);

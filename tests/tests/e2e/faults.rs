@@ -95,6 +95,39 @@ fn storage_bound_requests() -> Vec<(&'static str, &'static str, String, Option<S
                 ("POST", "/users/confirm-email") => {
                     (path, Some(json!({"token": email_link}).to_string()))
                 }
+                // A signed-in caller's malformed request is refused (400) before any read
+                // (docs/architecture.md): these bodies parse, so the reads happen.
+                ("POST", "/orgs") => (
+                    path,
+                    Some(json!({"name": "Faults", "code": unique_code()}).to_string()),
+                ),
+                ("PATCH", "/orgs/{org_id}" | "/users/{user_id}") => (path, Some("{}".into())),
+                ("POST", "/orgs/{org_id}/invitations") => (
+                    path,
+                    Some(json!({"emails": ["a@example.com"], "role": "member"}).to_string()),
+                ),
+                ("PATCH", "/orgs/{org_id}/members/{user_id}") => {
+                    (path, Some(json!({"role": "member"}).to_string()))
+                }
+                ("POST", "/orgs/{org_id}/members/bulk-role") => (
+                    path,
+                    Some(json!({"user_ids": [uuid::Uuid::new_v4()], "role": "member"}).to_string()),
+                ),
+                ("POST", "/orgs/{org_id}/members/bulk-remove") => (
+                    path,
+                    Some(json!({"user_ids": [uuid::Uuid::new_v4()]}).to_string()),
+                ),
+                ("POST", "/orgs/{org_id}/transfer-ownership") => (
+                    path,
+                    Some(json!({"user_id": uuid::Uuid::new_v4()}).to_string()),
+                ),
+                ("POST", "/users") => (
+                    path,
+                    Some(
+                        json!({"email": "a@example.com", "name": "Faults", "password": PASSWORD})
+                            .to_string(),
+                    ),
+                ),
                 ("POST", "/confirm-email") => (path, Some(format!("token={email_link}"))),
                 _ => (path, None),
             };

@@ -810,3 +810,56 @@ async fn every_list_has_a_cursor_only_when_more_remain() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// The edge parses completely: an anonymous request is refused (401) before its body is
+/// looked at, and a signed-in caller's malformed request gets its 400 before the 403 or 404
+/// its reads would lead to (docs/architecture.md, "Order of refusals").
+#[tokio::test]
+async fn refusals_come_in_order_anonymous_then_malformed_then_forbidden() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let member = t.member_of(org, OrgRole::Member).await;
+    let path = format!("/orgs/{org}/members/{}", owner.user.id);
+    let owner_role = Some(json!({"role": "owner"}));
+
+    let r = t.call("PATCH", &path, None, owner_role.clone()).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"), "{}", r.body);
+
+    // A plain member may change no role (403), but a role that cannot be given is 400 first.
+    let r = t
+        .call("PATCH", &path, Some(&member.token), owner_role.clone())
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "role", "{}", r.body);
+    let r = t
+        .call(
+            "PATCH",
+            &path,
+            Some(&member.token),
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
+
+    // Another organization's id: 400 for the malformed body before the 404.
+    let elsewhere = format!("/orgs/{}/members/bulk-remove", OrgId::new());
+    let r = t
+        .call(
+            "POST",
+            &elsewhere,
+            Some(&member.token),
+            Some(json!({"user_ids": ["x"]})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "user_ids[0]", "{}", r.body);
+    let r = t
+        .call(
+            "POST",
+            &elsewhere,
+            Some(&member.token),
+            Some(json!({"user_ids": [member.user.id]})),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+}

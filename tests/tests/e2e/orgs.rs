@@ -415,17 +415,15 @@ async fn a_delete_out_of_time_answers_and_cleanup_detaches_the_rest() {
     }
     let found = t.app.store.get_org(&org).await.unwrap();
     let code = found.as_ref().map(|o| o.code.clone());
-    let caller = t.app.store.get_user(&owner.user.id).await.unwrap().unwrap();
+    let ctx = roster::services::Ctx::new(&t.app, Some(&owner.token), None);
+    let delete = roster::domain::requests::DeleteOrg {
+        org: Some(org),
+        confirm: code,
+    };
     // No time at all for detaching (the API gives it DELETE_INLINE_BUDGET).
-    roster::services::orgs::delete(
-        &t.app,
-        &caller,
-        found,
-        code.as_deref(),
-        std::time::Duration::ZERO,
-    )
-    .await
-    .expect("the deletion itself succeeds");
+    roster::services::orgs::delete_within(&ctx, delete, std::time::Duration::ZERO)
+        .await
+        .expect("the deletion itself succeeds");
     assert!(roster::services::orgs::DELETE_INLINE_BUDGET <= std::time::Duration::from_secs(10));
 
     // Deleted for every reader at once; the members are left for cleanup.
