@@ -2,6 +2,7 @@
 
 use super::audit::Audit;
 use super::items::{ClaimItem, UserItem};
+use super::tx::{self, Tx};
 use super::{Authority, InviteQuota, Session, Store, cursor, errors, keys, n, s};
 use crate::clock::Now;
 use crate::domain::{
@@ -471,24 +472,23 @@ impl Store {
         checks: bool,
         counted: Option<(&InviteQuota, u64)>,
     ) -> ServiceResult<()> {
-        let mut items = Vec::new();
+        let mut tx = Tx::new();
         if checks {
-            items.push(self.authority_check(actor, authority)?);
-            items.push(self.live_org_check(org)?);
+            tx.push(self.authority_check(actor, authority)?, tx::FORBIDDEN);
+            tx.push(self.live_org_check(org)?, tx::NOT_FOUND);
         }
         if let Some((quota, count)) = counted {
-            items.extend(self.invite_quota_add(quota, count)?);
+            for add in self.invite_quota_add(quota, count)? {
+                tx.push(add, tx::CONFLICT);
+            }
         }
-        let offset = items.len();
+        // An invitation or pending claim that moved since it was read.
         for w in chunk {
-            items.extend(self.items_for(w, org, actor, &now.rfc3339(), now.epoch(), retention)?);
+            for item in self.items_for(w, org, actor, &now.rfc3339(), now.epoch(), retention)? {
+                tx.push(item, tx::CONFLICT);
+            }
         }
-        self.transact(items, |i| match i.checked_sub(offset) {
-            None if checks && i == 0 => ServiceError::Forbidden,
-            None if checks && i == 1 => ServiceError::NotFound,
-            _ => ServiceError::Conflict,
-        })
-        .await
+        self.transact(tx).await
     }
 
     /// Records that the email for the invitation's current link could not be sent.
@@ -699,28 +699,33 @@ impl Store {
             InvitationStatus::Declined => "invitation.declined",
             _ => "invitation.expired",
         };
-        let mut items = Vec::new();
+        let mut tx = Tx::new();
         if let Some((user, authority)) = actor {
-            items.push(self.authority_check(user, authority)?);
+            tx.push(self.authority_check(user, authority)?, tx::FORBIDDEN);
         }
-        let has_actor = actor.is_some();
-        items.push(TransactWriteItem::builder().update(update).build());
-        items.push(self.pending_claim_delete(&inv.org_id, &inv.email, &inv.id)?);
-        items.push(self.audit_put(Audit {
-            org: inv.org_id,
-            actor: actor.map(|(u, _)| u.id),
-            action,
-            target: inv.email.to_string(),
-            before: Some(serde_json::json!({"status": "pending"})),
-            after: Some(serde_json::json!({"status": to.as_str(), "invitation_id": inv.id})),
-            at: now,
-            epoch,
-        })?);
-        self.transact(items, |i| match (has_actor, i) {
-            (true, 0) => ServiceError::Forbidden,
-            _ => ServiceError::Conflict,
-        })
-        .await
+        // No longer pending, or a newer link, or (for expiry) not due yet.
+        tx.push(
+            TransactWriteItem::builder().update(update).build(),
+            tx::CONFLICT,
+        );
+        tx.push(
+            self.pending_claim_delete(&inv.org_id, &inv.email, &inv.id)?,
+            tx::CONFLICT,
+        );
+        tx.push(
+            self.audit_put(Audit {
+                org: inv.org_id,
+                actor: actor.map(|(u, _)| u.id),
+                action,
+                target: inv.email.to_string(),
+                before: Some(serde_json::json!({"status": "pending"})),
+                after: Some(serde_json::json!({"status": to.as_str(), "invitation_id": inv.id})),
+                at: now,
+                epoch,
+            })?,
+            tx::CONFLICT,
+        );
+        self.transact(tx).await
     }
 
     /// Accepts an invitation: marks it accepted, releases its pending claim, counts the
@@ -773,13 +778,30 @@ impl Store {
                 "attribute_exists(pk) AND attribute_not_exists(deleted_at)",
             )
         };
-        let mut items = vec![
+        let mut tx = Tx::new();
+        tx.push(
             TransactWriteItem::builder().update(accept).build(),
+            tx::CONFLICT,
+        );
+        tx.push(
             self.pending_claim_delete(&inv.org_id, &inv.email, &inv.id)?,
+            tx::CONFLICT,
+        );
+        let org_refused: tx::Refusal = if owner {
+            // An owner invitation of an org that has its owner: as if the org were gone.
+            |old| match old {
+                Some(o) if o.contains_key("owner_id") => ServiceError::NotFound,
+                _ => super::quota::join_refusal(old),
+            }
+        } else {
+            super::quota::join_refusal
+        };
+        tx.push(
             TransactWriteItem::builder()
                 .update(org_update.build()?)
                 .build(),
-        ];
+            org_refused,
+        );
         if new_account {
             let mut member = user.clone();
             member.org_id = Some(inv.org_id);
@@ -790,12 +812,19 @@ impl Store {
                 sk: keys::EMAIL_SK.into(),
                 owner: user.id.to_string(),
             };
-            items.push(self.put_new(serde_dynamo::to_item(UserItem::from(&member))?)?);
-            items.push(self.put_new(serde_dynamo::to_item(claim)?)?);
+            tx.push(
+                self.put_new(serde_dynamo::to_item(UserItem::from(&member))?)?,
+                tx::CONFLICT,
+            );
+            tx.push(
+                self.put_new(serde_dynamo::to_item(claim)?)?,
+                tx::EMAIL_TAKEN,
+            );
         } else {
-            items.push(self.join_org_update(user, &inv.org_id, inv.role, now)?);
+            let join = self.join_org_update(user, &inv.org_id, inv.role, now)?;
+            tx.push(join, tx::IN_ANOTHER_ORG);
         }
-        items.push(self.audit_put(Audit {
+        tx.push(self.audit_put(Audit {
             org: inv.org_id,
             actor: Some(user.id),
             action: "invitation.accepted",
@@ -804,18 +833,10 @@ impl Store {
             after: Some(serde_json::json!({"status": "accepted", "invitation_id": inv.id, "role": inv.role, "user_id": user.id})),
             at: now,
             epoch,
-        })?);
+        })?, tx::CONFLICT);
         // The acceptor is signed in by the same write (one round trip, not two).
-        items.push(self.session_put(session, now)?);
-        self.transact_with_item(items, |i, old| match i {
-            0 | 1 => ServiceError::Conflict,
-            // An owner invitation of an org that has its owner: as if the org were gone.
-            2 if owner && old.is_some_and(|o| o.contains_key("owner_id")) => ServiceError::NotFound,
-            2 => super::quota::join_refusal(old),
-            3 if !new_account => ServiceError::MemberOfAnotherOrganization,
-            _ => ServiceError::EmailTaken,
-        })
-        .await
+        tx.push(self.session_put(session, now)?, tx::CONFLICT);
+        self.transact(tx).await
     }
 
     /// Pending invitations whose expiry has passed, from one expiry shard (oldest first).

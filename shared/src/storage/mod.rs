@@ -14,6 +14,7 @@ mod orgs;
 mod quota;
 mod sessions;
 pub mod table;
+mod tx;
 mod users;
 
 pub use attempts::Counter;
@@ -81,38 +82,6 @@ impl Store {
         HashMap::from([(keys::PK.to_string(), s(pk)), (keys::SK.to_string(), s(sk))])
     }
 
-    /// Runs one transaction; a cancellation is mapped by `reason` from the index of the first
-    /// item whose condition failed (see `errors::transaction_error`).
-    pub(crate) async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-        reason: impl Fn(usize) -> crate::error::ServiceError,
-    ) -> crate::error::ServiceResult<()> {
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| errors::transaction_error(e, reason))
-    }
-
-    /// As `transact`, with `reason` also given the refused item as it was (for items that
-    /// ask DynamoDB to return it).
-    pub(crate) async fn transact_with_item(
-        &self,
-        items: Vec<TransactWriteItem>,
-        reason: impl Fn(usize, Option<&HashMap<String, AttributeValue>>) -> crate::error::ServiceError,
-    ) -> crate::error::ServiceResult<()> {
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| errors::transaction_error_with_item(e, reason))
-    }
-
     /// The ConditionCheck that re-asserts `caller` holds `authority` at write time.
     pub(crate) fn authority_check(
         &self,
@@ -128,37 +97,6 @@ impl Store {
             .set_expression_attribute_names((!c.names.is_empty()).then_some(c.names))
             .build()?;
         Ok(TransactWriteItem::builder().condition_check(check).build())
-    }
-
-    /// Runs a transaction whose item `caller_at` (if any) is the caller's own user item,
-    /// carrying their authority (`Condition::on_user`). When that item's condition fails, the
-    /// caller is read again (the failure path only) to say why: credentials changed since
-    /// their read (or the account is gone) is a 401, anything else is `reason`'s answer.
-    pub(crate) async fn transact_as(
-        &self,
-        items: Vec<TransactWriteItem>,
-        caller: &User,
-        caller_at: Option<usize>,
-        reason: impl Fn(usize) -> crate::error::ServiceError,
-    ) -> crate::error::ServiceResult<()> {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        // Atomic rather than a Cell: the future must stay Send.
-        let failed = AtomicUsize::new(usize::MAX);
-        let outcome = self
-            .transact(items, |i| {
-                failed.store(i, Ordering::Relaxed);
-                reason(i)
-            })
-            .await;
-        match outcome {
-            Err(e) if caller_at.is_some() && Some(failed.load(Ordering::Relaxed)) == caller_at => {
-                match self.get_user(&caller.id).await? {
-                    Some(now) if now.token_version == caller.token_version => Err(e),
-                    _ => Err(crate::error::ServiceError::Unauthorized),
-                }
-            }
-            other => other,
-        }
     }
 
     /// Queries from `start` until it has seen one item more than `limit` (then there is a
@@ -270,39 +208,45 @@ impl Condition {
         })
     }
 
-    /// `own` AND this condition, set on an Update with this condition's placeholders.
-    pub(crate) fn and_update(
-        extra: Option<Condition>,
-        own: &str,
-        mut update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
-    ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    /// `own` AND this condition, set on a write with this condition's placeholders.
+    pub(crate) fn and<B: Conditional>(extra: Option<Condition>, own: &str, mut write: B) -> B {
         let Some(c) = extra else {
-            return update.condition_expression(own);
+            return write.condition(own.to_string());
         };
         for (k, v) in c.values {
-            update = update.expression_attribute_values(k, v);
+            write = write.value(k, v);
         }
         for (k, v) in c.names {
-            update = update.expression_attribute_names(k, v);
+            write = write.name(k, v);
         }
-        update.condition_expression(format!("({own}) AND ({})", c.expression))
-    }
-
-    /// As `and_update`, for a Delete.
-    pub(crate) fn and_delete(
-        extra: Option<Condition>,
-        own: &str,
-        mut delete: aws_sdk_dynamodb::types::builders::DeleteBuilder,
-    ) -> aws_sdk_dynamodb::types::builders::DeleteBuilder {
-        let Some(c) = extra else {
-            return delete.condition_expression(own);
-        };
-        for (k, v) in c.values {
-            delete = delete.expression_attribute_values(k, v);
-        }
-        for (k, v) in c.names {
-            delete = delete.expression_attribute_names(k, v);
-        }
-        delete.condition_expression(format!("({own}) AND ({})", c.expression))
+        write.condition(format!("({own}) AND ({})", c.expression))
     }
 }
+
+/// A write of a transaction that takes a condition and its placeholders (Update, Delete).
+pub(crate) trait Conditional: Sized {
+    fn condition(self, expression: String) -> Self;
+    fn value(self, name: String, value: AttributeValue) -> Self;
+    fn name(self, placeholder: String, name: String) -> Self;
+}
+
+macro_rules! conditional {
+    ($($builder:ty),*) => {$(
+        impl Conditional for $builder {
+            fn condition(self, expression: String) -> Self {
+                self.condition_expression(expression)
+            }
+            fn value(self, name: String, value: AttributeValue) -> Self {
+                self.expression_attribute_values(name, value)
+            }
+            fn name(self, placeholder: String, name: String) -> Self {
+                self.expression_attribute_names(placeholder, name)
+            }
+        }
+    )*};
+}
+
+conditional!(
+    aws_sdk_dynamodb::types::builders::UpdateBuilder,
+    aws_sdk_dynamodb::types::builders::DeleteBuilder
+);

@@ -1,11 +1,12 @@
 //! Organizations and their unique code claims.
 
 use super::items::{ClaimItem, OrgItem, UserItem};
+use super::tx::{self, Tx};
 use super::{Authority, Store, cursor, errors, keys, s};
 use crate::domain::{
     Description, OrgCode, OrgId, OrgName, OrgRole, Organization, Page, Tier, User,
 };
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 use futures_util::{StreamExt, stream};
 
@@ -76,16 +77,24 @@ impl Store {
             sk: keys::CODE_SK.into(),
             owner: org.id.to_string(),
         };
-        let caller_item = if owner {
-            self.join_org_update(caller, &org.id, OrgRole::Owner, &org.now)?
+        let mut tx = Tx::new();
+        if owner {
+            // Self-service: the caller joins as its owner, provided they are in no org.
+            let join = self.join_org_update(caller, &org.id, OrgRole::Owner, &org.now)?;
+            tx.push(join, tx::IN_ANOTHER_ORG);
         } else {
-            self.authority_check(caller, &Authority::PlatformAdmin)?
-        };
+            tx.push(
+                self.authority_check(caller, &Authority::PlatformAdmin)?,
+                tx::FORBIDDEN,
+            );
+        }
         let epoch = crate::clock::Now::get().epoch();
-        let items = vec![
-            caller_item,
-            self.put_new(serde_dynamo::to_item(claim)?)?,
+        tx.push(self.put_new(serde_dynamo::to_item(claim)?)?, tx::CODE_TAKEN);
+        tx.push(
             self.put_new(serde_dynamo::to_item(item.clone())?)?,
+            tx::CONFLICT,
+        );
+        tx.push(
             self.audit_put(super::Audit {
                 org: org.id,
                 actor: Some(caller.id),
@@ -96,14 +105,9 @@ impl Store {
                 at: &org.now,
                 epoch,
             })?,
-        ];
-        self.transact(items, |i| match i {
-            0 if owner => ServiceError::MemberOfAnotherOrganization,
-            0 => ServiceError::Forbidden,
-            1 => ServiceError::CodeTaken,
-            _ => ServiceError::Conflict,
-        })
-        .await?;
+            tx::CONFLICT,
+        );
+        self.transact(tx).await?;
         Ok(item.into())
     }
 
@@ -222,40 +226,41 @@ impl Store {
         let update = update
             .update_expression(format!("SET {}", sets.join(", ")))
             .build()?;
-        let mut items = vec![
-            self.authority_check(caller, authority)?,
+        let mut tx = Tx::new();
+        tx.push(self.authority_check(caller, authority)?, tx::FORBIDDEN);
+        // Deleted, or its code changed, since it was read.
+        tx.push(
             TransactWriteItem::builder().update(update).build(),
-        ];
-        items.push(self.audit_put(super::Audit {
-            org: *id,
-            actor: Some(caller.id),
-            action: "org.updated",
-            target: id.to_string(),
-            before: Some(serde_json::json!({"code": current_code})),
-            after: Some(serde_json::json!({
-                "name": changes.name.as_ref().map(|v| v.to_string()),
-                "description": changes.description.as_ref().map(|v| v.to_string()),
-                "tier": changes.tier.as_ref().map(|v| v.as_ref().to_string()),
-                "code": changes.code.as_ref().map(|v| v.to_string()),
-            })),
-            at: now,
-            epoch: crate::clock::Now::get().epoch(),
-        })?);
+            tx::CONFLICT,
+        );
+        tx.push(
+            self.audit_put(super::Audit {
+                org: *id,
+                actor: Some(caller.id),
+                action: "org.updated",
+                target: id.to_string(),
+                before: Some(serde_json::json!({"code": current_code})),
+                after: Some(serde_json::json!({
+                    "name": changes.name.as_ref().map(|v| v.to_string()),
+                    "description": changes.description.as_ref().map(|v| v.to_string()),
+                    "tier": changes.tier.as_ref().map(|v| v.as_ref().to_string()),
+                    "code": changes.code.as_ref().map(|v| v.to_string()),
+                })),
+                at: now,
+                epoch: crate::clock::Now::get().epoch(),
+            })?,
+            tx::CONFLICT,
+        );
         if let Some(code) = new_code {
             let claim = ClaimItem {
                 pk: keys::code_pk(code),
                 sk: keys::CODE_SK.into(),
                 owner: id.to_string(),
             };
-            items.push(self.put_new(serde_dynamo::to_item(claim)?)?);
-            items.push(self.release_code(current_code, id)?);
+            tx.push(self.put_new(serde_dynamo::to_item(claim)?)?, tx::CODE_TAKEN);
+            tx.push(self.release_code(current_code, id)?, tx::CONFLICT);
         }
-        self.transact(items, |i| match i {
-            0 => ServiceError::Forbidden,
-            3 => ServiceError::CodeTaken,
-            _ => ServiceError::Conflict,
-        })
-        .await
+        self.transact(tx).await
     }
 
     fn release_code(&self, code: &str, org: &OrgId) -> ServiceResult<TransactWriteItem> {
@@ -287,10 +292,14 @@ impl Store {
             .expression_attribute_values(":now", s(now))
             .expression_attribute_values(":deleting", s(keys::DELETING_ORGS))
             .build()?;
-        let items = vec![
-            self.authority_check(caller, authority)?,
+        let mut tx = Tx::new();
+        tx.push(self.authority_check(caller, authority)?, tx::FORBIDDEN);
+        tx.push(
             TransactWriteItem::builder().update(update).build(),
-            self.release_code(&org.code, &org.id)?,
+            tx::NOT_FOUND,
+        );
+        tx.push(self.release_code(&org.code, &org.id)?, tx::CONFLICT);
+        tx.push(
             self.audit_put(super::Audit {
                 org: org.id,
                 actor: Some(caller.id),
@@ -301,13 +310,9 @@ impl Store {
                 at: now,
                 epoch: crate::clock::Now::get().epoch(),
             })?,
-        ];
-        self.transact(items, |i| match i {
-            0 => ServiceError::Forbidden,
-            1 => ServiceError::NotFound,
-            _ => ServiceError::Conflict,
-        })
-        .await
+            tx::CONFLICT,
+        );
+        self.transact(tx).await
     }
 
     /// Detaches members of a deleted organization, a page at a time, until none are left

@@ -2,9 +2,10 @@
 //! secret. Rotation replaces the hash under a condition on the old one, so a secret works once.
 
 use super::items::SessionItem;
+use super::tx::{self, Tx};
 use super::{Authority, Store, errors, keys, s};
 use crate::domain::{User, UserId};
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 #[derive(Debug, Clone)]
@@ -104,11 +105,17 @@ impl Store {
             .expression_attribute_values(":new", s(new_hash))
             .expression_attribute_values(":old", s(&session.token_hash))
             .build()?;
-        let items = vec![
+        // A lost race on the secret, or credentials changed since the session was issued.
+        let mut tx = Tx::new();
+        tx.push(
             TransactWriteItem::builder().update(update).build(),
+            tx::UNAUTHORIZED,
+        );
+        tx.push(
             self.authority_check(user, &Authority::SignedIn)?,
-        ];
-        self.transact(items, |_| ServiceError::Unauthorized).await
+            tx::UNAUTHORIZED,
+        );
+        self.transact(tx).await
     }
 
     /// Deletes a session if `token_hash` is still its current secret; returns whether it did.
