@@ -26,3 +26,4 @@ mod orgs;
 mod page;
 mod quotas;
 mod routes;
+mod transactions;
