@@ -46,35 +46,15 @@ impl Store {
     }
 
     pub async fn get_email_change(&self, user: &UserId) -> ServiceResult<Option<EmailChange>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(keys::user_pk(user), keys::EMAIL_CHANGE_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(super::sdk_error)?;
-        match out.item {
-            Some(item) => Ok(Some(
-                serde_dynamo::from_item::<_, EmailChangeItem>(item)?.change,
-            )),
-            None => Ok(None),
-        }
+        let key = Self::key(keys::user_pk(user), keys::EMAIL_CHANGE_SK);
+        let item: Option<EmailChangeItem> = self.get(key).await?;
+        Ok(item.map(|i| i.change))
     }
 
     /// Whether an account (or a pending account creation) holds `email`'s claim now.
     pub async fn email_claimed(&self, email: &Email) -> ServiceResult<bool> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(keys::email_pk(email), keys::EMAIL_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(super::sdk_error)?;
-        Ok(out.item.is_some())
+        let key = Self::key(keys::email_pk(email), keys::EMAIL_SK);
+        Ok(self.get_raw(key).await?.is_some())
     }
 
     /// Applies a confirmed change, once: the pending item goes (on the digest the link

@@ -10,7 +10,7 @@ use crate::domain::{
 };
 use crate::error::{ServiceError, ServiceResult};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -108,58 +108,8 @@ impl Store {
         id: &InvitationId,
         now: i64,
     ) -> ServiceResult<Option<Invitation>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::invitation_key(org, id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(super::sdk_error)?;
-        match out.item {
-            Some(item) => Ok(Some(
-                serde_dynamo::from_item::<_, InvitationItem>(item)?.into_record(now),
-            )),
-            None => Ok(None),
-        }
-    }
-
-    /// BatchGetItem over up to 100 keys, following UnprocessedKeys.
-    pub(crate) async fn batch_get(
-        &self,
-        keys_: Vec<HashMap<String, AttributeValue>>,
-    ) -> ServiceResult<Vec<HashMap<String, AttributeValue>>> {
-        let mut found = Vec::new();
-        for chunk in keys_.chunks(100) {
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(chunk.to_vec()))
-                    .consistent_read(true)
-                    .build()?,
-            );
-            let mut attempts = 0;
-            while let Some(request) = pending.take() {
-                attempts += 1;
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(super::sdk_error)?;
-                if let Some(mut items) = out.responses {
-                    found.extend(items.remove(&self.table).unwrap_or_default());
-                }
-                pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table));
-                if pending.is_some() && attempts >= 5 {
-                    return Err(ServiceError::Unavailable(
-                        "batch get left keys unprocessed".into(),
-                    ));
-                }
-            }
-        }
-        Ok(found)
+        let item: Option<InvitationItem> = self.get(Self::invitation_key(org, id)).await?;
+        Ok(item.map(|i| i.into_record(now)))
     }
 
     /// The pending invitation id for each of `emails` in `org`, where one exists.

@@ -12,6 +12,7 @@ pub mod keys;
 mod members;
 mod orgs;
 mod quota;
+mod reads;
 mod sessions;
 pub mod table;
 mod tx;
@@ -78,10 +79,6 @@ impl Store {
         &self.table
     }
 
-    fn key(pk: String, sk: &str) -> HashMap<String, AttributeValue> {
-        HashMap::from([(keys::PK.to_string(), s(pk)), (keys::SK.to_string(), s(sk))])
-    }
-
     /// The ConditionCheck that re-asserts `caller` holds `authority` at write time.
     pub(crate) fn authority_check(
         &self,
@@ -98,54 +95,7 @@ impl Store {
             .build()?;
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
-
-    /// Queries from `start` until it has seen one item more than `limit` (then there is a
-    /// next page) or the end, `limit + 1` at a time, so a page holds min(limit, what remains)
-    /// items even when a filter drops some, and has a cursor only when more remain. The
-    /// cursor is the key (`key_attrs`) of the last item returned. `query` has its key
-    /// condition and filter set; this sets its limit and start.
-    pub(crate) async fn query_page(
-        &self,
-        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-        key_attrs: &[&str],
-        limit: i32,
-        start: Option<cursor::Key>,
-    ) -> crate::error::ServiceResult<(Vec<cursor::Key>, Option<String>)> {
-        let wanted = limit.max(1) as usize;
-        let mut items: Vec<cursor::Key> = Vec::new();
-        let mut start = start;
-        // Bounded: a filter that matches almost nothing ends the page early, with a cursor
-        // where the reading stopped.
-        for _ in 0..MAX_PAGE_QUERIES {
-            let out = query
-                .clone()
-                .limit(limit.saturating_add(1))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            items.extend(out.items.unwrap_or_default());
-            if items.len() > wanted {
-                items.truncate(wanted);
-                let last = items.last().map(|item| {
-                    key_attrs
-                        .iter()
-                        .filter_map(|a| item.get(*a).map(|v| (a.to_string(), v.clone())))
-                        .collect::<cursor::Key>()
-                });
-                return Ok((items, last.as_ref().and_then(cursor::encode)));
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok((items, None));
-            }
-        }
-        Ok((items, start.as_ref().and_then(cursor::encode)))
-    }
 }
-
-/// Queries one list page may make before it stops short (`Store::query_page`).
-const MAX_PAGE_QUERIES: usize = 10;
 
 /// A condition expression with its own placeholders, to be joined to an item's own
 /// condition with AND.

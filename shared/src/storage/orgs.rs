@@ -113,20 +113,10 @@ impl Store {
 
     /// A live organization (one being deleted answers `None`).
     pub async fn get_org(&self, id: &OrgId) -> ServiceResult<Option<Organization>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(keys::org_pk(id), keys::PROFILE)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(super::sdk_error)?;
-        let Some(item) = out.item else {
-            return Ok(None);
-        };
-        let item: OrgItem = serde_dynamo::from_item(item)?;
-        Ok(item.deleted_at.is_none().then(|| item.into()))
+        let item: Option<OrgItem> = self.get(Self::key(keys::org_pk(id), keys::PROFILE)).await?;
+        Ok(item
+            .filter(|i| i.deleted_at.is_none())
+            .map(Organization::from))
     }
 
     /// Every live organization, newest first.

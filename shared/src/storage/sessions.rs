@@ -63,19 +63,10 @@ impl Store {
     }
 
     pub async fn get_session(&self, id: &str) -> ServiceResult<Option<Session>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(keys::session_pk(id), keys::SESSION_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(super::sdk_error)?;
-        let Some(item) = out.item else {
+        let key = Self::key(keys::session_pk(id), keys::SESSION_SK);
+        let Some(item) = self.get::<SessionItem>(key).await? else {
             return Ok(None);
         };
-        let item: SessionItem = serde_dynamo::from_item(item)?;
         Ok(Some(Session {
             id: id.to_string(),
             user_id: item.user_id,

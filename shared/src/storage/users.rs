@@ -79,19 +79,10 @@ impl From<&User> for UserItem {
 
 impl Store {
     pub async fn get_user(&self, id: &UserId) -> ServiceResult<Option<User>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(keys::user_pk(id), keys::PROFILE)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(super::sdk_error)?;
-        match out.item {
-            Some(item) => Ok(Some(serde_dynamo::from_item::<_, UserItem>(item)?.into())),
-            None => Ok(None),
-        }
+        let item: Option<UserItem> = self
+            .get(Self::key(keys::user_pk(id), keys::PROFILE))
+            .await?;
+        Ok(item.map(User::from))
     }
 
     /// Looks a user up by email through gsi2 (one round trip; eventually consistent, which

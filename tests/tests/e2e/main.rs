@@ -26,4 +26,5 @@ mod orgs;
 mod page;
 mod quotas;
 mod routes;
+mod table;
 mod transactions;
