@@ -16,8 +16,8 @@ mod tiers;
 pub use email::Email;
 pub use ids::{OrgId, UserId};
 pub use invitation::{
-    InvitationId, InvitationStatus, InvitationToken, MAX_EXPIRES_IN, MIN_EXPIRES_IN,
-    parse_expires_in, parse_invite_role,
+    DeliveryStatus, InvitationId, InvitationStatus, InvitationToken, MAX_EXPIRES_IN,
+    MIN_EXPIRES_IN, parse_expires_in, parse_invite_role,
 };
 pub use org::{Description, OrgCode, OrgName, Tier};
 pub use password::Password;

@@ -1,6 +1,6 @@
 //! The records services work with, serialised as the API's resources. Secrets are skipped.
 
-use super::{Email, OrgId, OrgRole, UserId};
+use super::{DeliveryStatus, Email, OrgCode, OrgId, OrgRole, Tier, UserId};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -35,9 +35,9 @@ impl User {
 pub struct Organization {
     pub id: OrgId,
     pub name: String,
-    pub code: String,
+    pub code: OrgCode,
     pub description: String,
-    pub tier: String,
+    pub tier: Tier,
     pub owner_id: Option<UserId>,
     pub member_count: u64,
     pub created_at: String,
@@ -65,7 +65,7 @@ pub struct Invitation {
     pub inviter_name: String,
     pub send_count: u32,
     pub last_sent_at: String,
-    pub email_delivery: String,
+    pub email_delivery: DeliveryStatus,
     pub accepted_at: Option<String>,
     #[serde(skip)]
     pub expires_epoch: i64,

@@ -189,9 +189,9 @@ mod tests {
         let org = |id| Organization {
             id,
             name: "Acme".into(),
-            code: "ACME".into(),
+            code: crate::domain::OrgCode::parse("ACME").unwrap(),
             description: String::new(),
-            tier: "free".into(),
+            tier: crate::domain::Tier::stored("free".into()),
             owner_id: None,
             member_count: 0,
             created_at: String::new(),

@@ -5,8 +5,8 @@ use crate::app::App;
 use crate::auth::secret;
 use crate::clock::Now;
 use crate::domain::{
-    DailyLimits, Email, Invitation, InvitationId, InvitationStatus, InvitationToken, OrgId,
-    OrgRole, Organization, Page, User, parse_expires_in, parse_invite_role,
+    DailyLimits, DeliveryStatus, Email, Invitation, InvitationId, InvitationStatus,
+    InvitationToken, OrgId, OrgRole, Organization, Page, User, parse_expires_in, parse_invite_role,
 };
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::mail::InvitationEmail;
@@ -149,7 +149,7 @@ fn within_limits(
     if count == 0 {
         return Ok(());
     }
-    let tier = app.config.tiers.limits_of(&org.tier);
+    let tier = app.config.tiers.limits_of(org.tier.as_ref());
     if tier.is_full(org.member_count) {
         return Err(ServiceError::SeatLimitReached);
     }
@@ -315,7 +315,7 @@ async fn send_invitations(
                 inviter_name: caller.name.clone(),
                 send_count: 1,
                 last_sent_at: now_s.clone(),
-                email_delivery: "sent".into(),
+                email_delivery: DeliveryStatus::Sent,
                 accepted_at: None,
                 expires_epoch: link.expires_epoch,
                 nonce_hash: link.nonce_hash.clone(),
@@ -566,7 +566,11 @@ pub async fn resend(
     // What was written is known: no read-back (DESIGN §8's round-trip budget).
     let (_, sent) = deliver(app, &org, caller, out).await;
     Ok(Invitation {
-        email_delivery: if sent { "sent" } else { "failed" }.into(),
+        email_delivery: if sent {
+            DeliveryStatus::Sent
+        } else {
+            DeliveryStatus::Failed
+        },
         ..resent
     })
 }

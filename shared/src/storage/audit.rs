@@ -44,7 +44,7 @@ impl Store {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let item = AuditItem {
             pk: keys::audit_pk(&entry.org),
-            sk: format!("{}#{id}", entry.at),
+            sk: keys::audit_sk(entry.at, &id),
             id,
             at: entry.at.to_string(),
             org_id: entry.org,

@@ -6,7 +6,8 @@ use super::tx::{self, Tx};
 use super::{Authority, InviteQuota, Session, Store, cursor, errors, keys, n, s};
 use crate::clock::Now;
 use crate::domain::{
-    Email, Invitation, InvitationId, InvitationStatus, OrgId, OrgRole, Page, User, UserId,
+    DeliveryStatus, Email, Invitation, InvitationId, InvitationStatus, OrgId, OrgRole, Page, User,
+    UserId,
 };
 use crate::error::{ServiceError, ServiceResult};
 use aws_sdk_dynamodb::types::{
@@ -32,7 +33,7 @@ struct InvitationItem {
     inviter_name: String,
     send_count: u32,
     last_sent_at: String,
-    email_delivery: String,
+    email_delivery: DeliveryStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     accepted_at: Option<String>,
     nonce_hash: String,
@@ -130,7 +131,7 @@ impl Store {
             let claim: PendingClaim = serde_dynamo::from_item(item)?;
             if let Some(email) = claim
                 .sk
-                .strip_prefix("PENDING#")
+                .strip_prefix(keys::PENDING_CLAIM_PREFIX)
                 .and_then(|e| Email::parse(e).ok())
             {
                 out.insert(email, claim.invitation_id);
@@ -197,7 +198,7 @@ impl Store {
             inviter_name: inv.inviter_name.clone(),
             send_count: inv.send_count,
             last_sent_at: inv.last_sent_at.clone(),
-            email_delivery: inv.email_delivery.clone(),
+            email_delivery: inv.email_delivery,
             accepted_at: None,
             nonce_hash: inv.nonce_hash.clone(),
             gsi1pk: Some(keys::expiry_pk(&inv.id)),
@@ -288,9 +289,9 @@ impl Store {
             .expression_attribute_values(":exp_e", n(link.expires_epoch))
             .expression_attribute_values(":now", s(now))
             .expression_attribute_values(":role", s(role.as_str()))
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":expired", s("expired"))
-            .expression_attribute_values(":sent", s("sent"))
+            .expression_attribute_values(":pending", s(InvitationStatus::Pending.as_str()))
+            .expression_attribute_values(":expired", s(InvitationStatus::Expired.as_str()))
+            .expression_attribute_values(":sent", s(DeliveryStatus::Sent.as_str()))
             .expression_attribute_values(":g1pk", s(keys::expiry_pk(id)))
             .expression_attribute_values(":g1sk", s(keys::expiry_sk(link.expires_epoch, id)))
             .expression_attribute_values(":ttl", n(link.expires_epoch + retention.0))
@@ -455,7 +456,7 @@ impl Store {
             .set_key(Some(Self::invitation_key(org, id)))
             .update_expression("SET email_delivery = :failed")
             .condition_expression("nonce_hash = :h")
-            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":failed", s(DeliveryStatus::Failed.as_str()))
             .expression_attribute_values(":h", s(nonce_hash))
             .send()
             .await;
@@ -540,11 +541,11 @@ impl Store {
             query = query.expression_attribute_names("#status", "status");
             query = match status {
                 InvitationStatus::Pending => query
-                    .expression_attribute_values(":pending", s("pending"))
+                    .expression_attribute_values(":pending", s(InvitationStatus::Pending.as_str()))
                     .expression_attribute_values(":now", n(now)),
                 InvitationStatus::Expired => query
-                    .expression_attribute_values(":pending", s("pending"))
-                    .expression_attribute_values(":expired", s("expired"))
+                    .expression_attribute_values(":pending", s(InvitationStatus::Pending.as_str()))
+                    .expression_attribute_values(":expired", s(InvitationStatus::Expired.as_str()))
                     .expression_attribute_values(":now", n(now)),
                 other => query.expression_attribute_values(":wanted", s(other.as_str())),
             };
@@ -629,7 +630,7 @@ impl Store {
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":to", s(to.as_str()))
             .expression_attribute_values(":now", s(now))
-            .expression_attribute_values(":pending", s("pending"));
+            .expression_attribute_values(":pending", s(InvitationStatus::Pending.as_str()));
         if let Some(h) = nonce_hash {
             condition.push_str(" AND nonce_hash = :h");
             update = update.expression_attribute_values(":h", s(h));
@@ -699,8 +700,8 @@ impl Store {
                 "#status = :pending AND nonce_hash = :h AND expires_epoch > :epoch",
             )
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":accepted", s("accepted"))
-            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":accepted", s(InvitationStatus::Accepted.as_str()))
+            .expression_attribute_values(":pending", s(InvitationStatus::Pending.as_str()))
             .expression_attribute_values(":now", s(now))
             .expression_attribute_values(":h", s(&inv.nonce_hash))
             .expression_attribute_values(":epoch", n(epoch))
@@ -803,7 +804,7 @@ impl Store {
             .index_name(keys::GSI1)
             .key_condition_expression("gsi1pk = :pk AND gsi1sk < :due")
             .expression_attribute_values(":pk", s(keys::expiry_shard_pk(shard)))
-            .expression_attribute_values(":due", s(format!("{:012}", now + 1)))
+            .expression_attribute_values(":due", s(keys::expiry_due_before(now + 1)))
             .limit(limit)
             .send()
             .await

@@ -1,6 +1,6 @@
 //! Item shapes, mapped with serde_dynamo, and their conversion to domain records.
 
-use crate::domain::{Email, OrgId, OrgRole, UserId};
+use crate::domain::{Email, OrgCode, OrgId, OrgRole, UserId};
 use serde::{Deserialize, Serialize};
 
 /// A user account; membership (org_id + role) lives on it, so "one org per user" is one
@@ -37,7 +37,7 @@ pub struct OrgItem {
     pub sk: String,
     pub id: OrgId,
     pub name: String,
-    pub code: String,
+    pub code: OrgCode,
     pub description: String,
     pub tier: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -30,7 +30,7 @@ impl Store {
                     c,
                     &LIST_ATTRS,
                     (keys::GSI1PK, partition),
-                    Some((keys::GSI1SK, "USER#")),
+                    Some((keys::GSI1SK, keys::MEMBER_PREFIX)),
                 )
             })
             .transpose()?;

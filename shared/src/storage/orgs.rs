@@ -35,7 +35,7 @@ impl From<OrgItem> for Organization {
             name: item.name,
             code: item.code,
             description: item.description,
-            tier: item.tier,
+            tier: Tier::stored(item.tier),
             owner_id: item.owner_id,
             member_count: item.member_count,
             created_at: item.created_at,
@@ -61,7 +61,7 @@ impl Store {
             sk: keys::PROFILE.into(),
             id: org.id,
             name: org.name.to_string(),
-            code: org.code.to_string(),
+            code: org.code.clone(),
             description: org.description.to_string(),
             tier: org.tier.as_ref().to_string(),
             owner_id: owner.then_some(caller.id),
@@ -168,10 +168,10 @@ impl Store {
             written.description = description.to_string();
         }
         if let Some(tier) = &changes.tier {
-            written.tier = tier.as_ref().to_string();
+            written.tier = tier.clone();
         }
         if let Some(code) = &changes.code {
-            written.code = code.to_string();
+            written.code = code.clone();
         }
         Ok(written)
     }
@@ -179,7 +179,7 @@ impl Store {
     async fn write_org_changes(
         &self,
         id: &OrgId,
-        current_code: &str,
+        current_code: &OrgCode,
         changes: &OrgChanges,
         caller: &User,
         authority: &Authority,
@@ -193,7 +193,7 @@ impl Store {
                 "attribute_exists(pk) AND attribute_not_exists(deleted_at) AND code = :old_code",
             )
             .expression_attribute_values(":now", s(now))
-            .expression_attribute_values(":old_code", s(current_code));
+            .expression_attribute_values(":old_code", s(current_code.as_ref()));
         if let Some(name) = &changes.name {
             sets.push("#name = :name".into());
             update = update
@@ -208,7 +208,7 @@ impl Store {
             sets.push("tier = :tier".into());
             update = update.expression_attribute_values(":tier", s(tier.as_ref()));
         }
-        let new_code = changes.code.as_ref().filter(|c| c.as_ref() != current_code);
+        let new_code = changes.code.as_ref().filter(|c| *c != current_code);
         if let Some(code) = new_code {
             sets.push("code = :code".into());
             update = update.expression_attribute_values(":code", s(code.as_ref()));
@@ -253,10 +253,10 @@ impl Store {
         self.transact(tx).await
     }
 
-    fn release_code(&self, code: &str, org: &OrgId) -> ServiceResult<TransactWriteItem> {
+    fn release_code(&self, code: &OrgCode, org: &OrgId) -> ServiceResult<TransactWriteItem> {
         let delete = Delete::builder()
             .table_name(&self.table)
-            .set_key(Some(Self::key(format!("CODE#{code}"), keys::CODE_SK)))
+            .set_key(Some(Self::key(keys::code_pk(code), keys::CODE_SK)))
             .condition_expression("#owner = :org")
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_values(":org", s(org.to_string()))

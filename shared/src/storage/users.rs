@@ -221,7 +221,7 @@ impl Store {
                     ":org",
                     s(user.org_id.map(|o| o.to_string()).unwrap_or_default()),
                 )
-                .expression_attribute_values(":owner", s("owner"));
+                .expression_attribute_values(":owner", s(OrgRole::Owner.as_str()));
         }
         let update = Condition::and(
             Condition::on_user(actor, authority, &user.id),
@@ -334,7 +334,7 @@ impl Store {
             .set_key(Some(Self::key(keys::user_pk(&user.id), keys::PROFILE)))
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":ver", n(user.token_version))
-            .expression_attribute_values(":owner", s("owner"));
+            .expression_attribute_values(":owner", s(OrgRole::Owner.as_str()));
         let delete = Condition::and(
             Condition::on_user(actor, authority, &user.id),
             "token_version = :ver AND (attribute_not_exists(#role) OR #role <> :owner)",

@@ -209,7 +209,7 @@ async fn update_org_refusals() {
             .store
             .update_org(
                 &read,
-                &code_change(&taken),
+                &code_change(taken.as_ref()),
                 &owner.user,
                 &owner_of(id),
                 &now
@@ -586,7 +586,7 @@ fn invitation(org: OrgId, email: &str, role: OrgRole, by: &User) -> Invitation {
         inviter_name: by.name.clone(),
         send_count: 1,
         last_sent_at: now.rfc3339(),
-        email_delivery: "sent".into(),
+        email_delivery: roster::domain::DeliveryStatus::Sent,
         accepted_at: None,
         expires_epoch: now.epoch() + 3600,
         nonce_hash: format!("hash-{}", uuid::Uuid::new_v4()),
