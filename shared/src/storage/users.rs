@@ -424,4 +424,42 @@ impl Store {
                 }
             })
     }
+
+    /// The accounts holding each of `emails`, where one does (two batch reads: claims, users).
+    pub async fn users_by_email(&self, emails: &[Email]) -> ServiceResult<HashMap<Email, User>> {
+        if emails.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let claims = self
+            .batch_get(
+                emails
+                    .iter()
+                    .map(|e| Self::key(keys::email_pk(e), keys::EMAIL_SK))
+                    .collect(),
+            )
+            .await?;
+        let ids: Vec<UserId> = claims
+            .into_iter()
+            .map(serde_dynamo::from_item::<_, ClaimItem>)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter_map(|c| UserId::parse(&c.owner).ok())
+            .collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let users = self
+            .batch_get(
+                ids.iter()
+                    .map(|id| Self::key(keys::user_pk(id), keys::PROFILE))
+                    .collect(),
+            )
+            .await?;
+        let mut out = HashMap::new();
+        for item in users {
+            let user: User = serde_dynamo::from_item::<_, UserItem>(item)?.into();
+            out.insert(user.email.clone(), user);
+        }
+        Ok(out)
+    }
 }
