@@ -84,6 +84,12 @@ impl Store {
             TransactWriteItem::builder().delete(used).build(),
             tx::NOT_FOUND,
         );
+        if change.new_email == user.email {
+            // The address became the account's meanwhile (an admin's edit): nothing to
+            // move; the link is used up. (Claiming and releasing the same address would
+            // name its claim twice.)
+            return self.transact(tx).await;
+        }
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(Self::key(keys::user_pk(&user.id), keys::PROFILE)))

@@ -858,3 +858,47 @@ async fn rotate_session_refusals() {
         ServiceError::Unauthorized
     );
 }
+
+/// The new address became the account's meanwhile (an admin changed it): confirming uses
+/// the link up and changes nothing, rather than a transaction naming the claim twice.
+#[tokio::test]
+async fn confirming_an_address_the_account_already_has_uses_the_link_up() {
+    let t = TestApp::spawn().await;
+    let me = t.signed_in("mover").await.user;
+    let target = Email::parse(&unique_email("new")).unwrap();
+    let change = EmailChange {
+        user_id: me.id,
+        new_email: target.clone(),
+        nonce_hash: "h1".into(),
+        expires_at: Now::get().epoch() + 3600,
+    };
+    t.app.store.put_email_change(&change).await.unwrap();
+    let root = t.platform_admin().await;
+    let edit = UserChanges {
+        email: Some(target.clone()),
+        ..Default::default()
+    };
+    let me = t
+        .app
+        .store
+        .update_user(&me, &edit, &root.user, &Authority::PlatformAdmin, None)
+        .await
+        .unwrap();
+    let now = Now::get();
+    let r = t
+        .app
+        .store
+        .confirm_email_change(&me, &change, &now.rfc3339(), now.epoch())
+        .await;
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(user(&t, &me.id).await.email, target);
+    assert!(t.app.store.email_claimed(&target).await.unwrap());
+    assert!(
+        t.app
+            .store
+            .get_email_change(&me.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
