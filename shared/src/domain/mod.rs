@@ -12,6 +12,7 @@ mod records;
 mod role;
 mod text;
 mod tiers;
+mod timestamp;
 
 pub use email::Email;
 pub use ids::{OrgId, UserId};
@@ -26,6 +27,7 @@ pub use records::{AuditEntry, Invitation, Organization, Page, User};
 pub use role::OrgRole;
 pub use text::PersonName;
 pub use tiers::{MAX_TIERS, TierLimits, Tiers};
+pub use timestamp::Timestamp;
 
 /// Why a value was refused; `field` is filled in by whoever knows the field's name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

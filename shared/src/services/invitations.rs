@@ -309,12 +309,12 @@ async fn send_invitations(
                 email: email.clone(),
                 role,
                 status: InvitationStatus::Pending,
-                expires_at: link.expires_at.clone(),
-                created_at: now_s.clone(),
+                expires_at: link.expires_at.clone().into(),
+                created_at: now_s.clone().into(),
                 invited_by: Some(caller.id),
                 inviter_name: caller.name.clone(),
                 send_count: 1,
-                last_sent_at: now_s.clone(),
+                last_sent_at: now_s.clone().into(),
                 email_delivery: DeliveryStatus::Sent,
                 accepted_at: None,
                 expires_epoch: link.expires_epoch,
@@ -548,11 +548,11 @@ pub async fn resend(
     let resent = Invitation {
         status: InvitationStatus::Pending,
         stored_status: InvitationStatus::Pending,
-        expires_at: link.expires_at.clone(),
+        expires_at: link.expires_at.clone().into(),
         expires_epoch: link.expires_epoch,
         nonce_hash: link.nonce_hash.clone(),
         send_count: inv.send_count + 1,
-        last_sent_at: now.rfc3339(),
+        last_sent_at: now.rfc3339().into(),
         ..inv
     };
     let out = Outgoing {

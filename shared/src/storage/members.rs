@@ -290,7 +290,7 @@ impl Store {
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":org", s(org.to_string()))
             .expression_attribute_values(":role", s(m.role.unwrap_or(OrgRole::Member).as_str()))
-            .expression_attribute_values(":joined", s(m.joined_at.clone().unwrap_or_default()))
+            .expression_attribute_values(":joined", s(m.joined_at.as_ref().map_or("", |t| t.as_str())))
             .expression_attribute_values(":g1pk", s(restore.gsi1pk.unwrap_or_default()))
             .expression_attribute_values(":g1sk", s(restore.gsi1sk.unwrap_or_default()))
             .build()?;

@@ -66,8 +66,8 @@ impl Store {
             tier: org.tier.as_ref().to_string(),
             owner_id: owner.then_some(caller.id),
             member_count: u64::from(owner),
-            created_at: org.now.clone(),
-            updated_at: org.now.clone(),
+            created_at: org.now.as_str().into(),
+            updated_at: org.now.as_str().into(),
             deleted_at: None,
             gsi1pk: keys::ORGS_LIST.into(),
             gsi1sk: keys::org_list_sk(&org.now, &org.id),
@@ -160,7 +160,7 @@ impl Store {
         self.write_org_changes(&org.id, &org.code, changes, caller, authority, now)
             .await?;
         let mut written = org.clone();
-        written.updated_at = now.to_string();
+        written.updated_at = now.into();
         if let Some(name) = &changes.name {
             written.name = name.to_string();
         }

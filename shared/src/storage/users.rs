@@ -282,7 +282,7 @@ impl Store {
         }
         self.transact(tx).await?;
         let mut written = user.clone();
-        written.updated_at = at;
+        written.updated_at = at.into();
         if let Some(name) = &changes.name {
             written.name = name.clone();
         }

@@ -157,7 +157,7 @@ impl Store {
             let mut member = user.clone();
             member.org_id = Some(inv.org_id);
             member.role = Some(inv.role);
-            member.joined_at = Some(now.to_string());
+            member.joined_at = Some(now.into());
             let claim = ClaimItem {
                 pk: keys::email_pk(&user.email),
                 sk: keys::EMAIL_SK.into(),

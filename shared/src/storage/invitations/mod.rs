@@ -7,6 +7,7 @@ mod close;
 mod send;
 
 use super::{Store, cursor, errors, keys, n, s};
+use crate::domain::Timestamp;
 use crate::domain::{
     DeliveryStatus, Email, Invitation, InvitationId, InvitationStatus, OrgId, OrgRole, Page, UserId,
 };
@@ -24,17 +25,17 @@ struct InvitationItem {
     email: Email,
     role: OrgRole,
     status: InvitationStatus,
-    expires_at: String,
+    expires_at: Timestamp,
     expires_epoch: i64,
-    created_at: String,
+    created_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     invited_by: Option<UserId>,
     inviter_name: String,
     send_count: u32,
-    last_sent_at: String,
+    last_sent_at: Timestamp,
     email_delivery: DeliveryStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    accepted_at: Option<String>,
+    accepted_at: Option<Timestamp>,
     nonce_hash: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     gsi1pk: Option<String>,
