@@ -16,8 +16,8 @@ pub enum InitError {
     Key(#[from] crate::auth::jwt::KeyError),
     #[error(transparent)]
     SigningKey(#[from] SecretError),
-    #[error("TLS setup: {0}")]
-    Tls(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     #[error("AWS_REGION is not set")]
     NoRegion,
 }

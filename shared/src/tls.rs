@@ -4,7 +4,6 @@
 //! part of a cold start after the process itself (DESIGN §8, docs/BENCHMARKS.md).
 //! `TLS_ROOTS=os` adds the OS store, for endpoints behind a proxy with its own CA.
 
-use crate::app::InitError;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
@@ -30,14 +29,19 @@ impl TlsRoots {
     }
 }
 
-pub fn https_client(roots: TlsRoots) -> Result<SharedHttpClient, InitError> {
+/// The HTTPS client could not be set up (its trust store refused the roots).
+#[derive(Debug, thiserror::Error)]
+#[error("TLS setup: {0}")]
+pub struct TlsError(String);
+
+pub fn https_client(roots: TlsRoots) -> Result<SharedHttpClient, TlsError> {
     let trust = TrustStore::empty()
         .with_native_roots(roots == TlsRoots::AwsAndOs)
         .with_pem_certificate(AWS_ROOTS_PEM.as_bytes());
     let context = TlsContext::builder()
         .with_trust_store(trust)
         .build()
-        .map_err(|e| InitError::Tls(e.to_string()))?;
+        .map_err(|e| TlsError(e.to_string()))?;
     Ok(aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
         .tls_context(context)

@@ -95,6 +95,23 @@ impl InvitationStatus {
     }
 }
 
+/// Whether the email carrying an invitation's current link went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Sent,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 pub const MIN_EXPIRES_IN: i64 = 300;
 pub const MAX_EXPIRES_IN: i64 = 2_592_000;
 

@@ -13,12 +13,13 @@ pub mod requests;
 mod role;
 mod text;
 mod tiers;
+mod timestamp;
 
 pub use email::Email;
 pub use ids::{OrgId, UserId};
 pub use invitation::{
-    InvitationId, InvitationStatus, InvitationToken, MAX_EXPIRES_IN, MIN_EXPIRES_IN,
-    parse_expires_in,
+    DeliveryStatus, InvitationId, InvitationStatus, InvitationToken, MAX_EXPIRES_IN,
+    MIN_EXPIRES_IN, parse_expires_in,
 };
 pub use org::{Description, OrgCode, OrgName, Tier};
 pub use password::Password;
@@ -27,6 +28,7 @@ pub use records::{AuditEntry, Invitation, Organization, Page, User};
 pub use role::{AssignableRole, OrgRole};
 pub use text::PersonName;
 pub use tiers::{MAX_TIERS, TierLimits, Tiers};
+pub use timestamp::Timestamp;
 
 /// Why a value was refused; `field` is filled in by whoever knows the field's name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -79,6 +79,13 @@ impl AsRef<str> for Tier {
     }
 }
 
+/// Serialised as its name; read back from storage with `Tier::stored`.
+impl serde::Serialize for Tier {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! The records services work with, serialised as the API's resources. Secrets are skipped.
 
-use super::{Email, OrgId, OrgRole, UserId};
+use super::{DeliveryStatus, Email, OrgCode, OrgId, OrgRole, Tier, Timestamp, UserId};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -11,10 +11,10 @@ pub struct User {
     pub org_id: Option<OrgId>,
     pub role: Option<OrgRole>,
     pub platform_admin: bool,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     #[serde(skip)]
-    pub joined_at: Option<String>,
+    pub joined_at: Option<Timestamp>,
     #[serde(skip)]
     pub password_hash: String,
     /// Bumped to end every session of the user at once.
@@ -35,13 +35,13 @@ impl User {
 pub struct Organization {
     pub id: OrgId,
     pub name: String,
-    pub code: String,
+    pub code: OrgCode,
     pub description: String,
-    pub tier: String,
+    pub tier: Tier,
     pub owner_id: Option<UserId>,
     pub member_count: u64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// One page of a list: `{ "items": [...], "next_cursor": string|null }`.
@@ -59,14 +59,14 @@ pub struct Invitation {
     pub role: OrgRole,
     /// As seen when read: a pending invitation past `expires_at` shows `expired`.
     pub status: super::InvitationStatus,
-    pub expires_at: String,
-    pub created_at: String,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
     pub invited_by: Option<UserId>,
     pub inviter_name: String,
     pub send_count: u32,
-    pub last_sent_at: String,
-    pub email_delivery: String,
-    pub accepted_at: Option<String>,
+    pub last_sent_at: Timestamp,
+    pub email_delivery: DeliveryStatus,
+    pub accepted_at: Option<Timestamp>,
     #[serde(skip)]
     pub expires_epoch: i64,
     #[serde(skip)]
@@ -80,7 +80,7 @@ pub struct Invitation {
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {
     pub id: String,
-    pub at: String,
+    pub at: Timestamp,
     pub org_id: OrgId,
     /// The acting user, or null for the system (cleanup, expiry).
     pub actor: Option<UserId>,

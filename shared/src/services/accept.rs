@@ -105,7 +105,7 @@ pub async fn preview(app: &App, raw_token: &str, source: Option<&str>) -> Servic
         role: inv.role.as_str().to_string(),
         inviter: inv.inviter_name,
         email: inv.email.to_string(),
-        expires_at: inv.expires_at,
+        expires_at: inv.expires_at.into(),
         status: inv.status,
         account_exists: account.is_some(),
     })
@@ -199,8 +199,8 @@ async fn new_account(inv: &Invitation, req: &AcceptRequest) -> ServiceResult<Use
         org_id: None,
         role: None,
         platform_admin: false,
-        created_at: now.clone(),
-        updated_at: now,
+        created_at: now.clone().into(),
+        updated_at: now.into(),
         joined_at: None,
         password_hash: hash,
         token_version: 0,
@@ -352,7 +352,7 @@ async fn join(
     let mut joined = user;
     joined.org_id = Some(inv.org_id);
     joined.role = Some(inv.role);
-    joined.joined_at = Some(now.rfc3339());
+    joined.joined_at = Some(now.rfc3339().into());
     session.issue(app, joined)
 }
 

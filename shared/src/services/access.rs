@@ -107,8 +107,8 @@ mod tests {
             org_id: org,
             role,
             platform_admin,
-            created_at: String::new(),
-            updated_at: String::new(),
+            created_at: String::new().into(),
+            updated_at: String::new().into(),
             joined_at: None,
             password_hash: String::new(),
             token_version: 0,
@@ -189,13 +189,13 @@ mod tests {
         let org = |id| Organization {
             id,
             name: "Acme".into(),
-            code: "ACME".into(),
+            code: crate::domain::OrgCode::parse("ACME").unwrap(),
             description: String::new(),
-            tier: "free".into(),
+            tier: crate::domain::Tier::stored("free".into()),
             owner_id: None,
             member_count: 0,
-            created_at: String::new(),
-            updated_at: String::new(),
+            created_at: String::new().into(),
+            updated_at: String::new().into(),
         };
         assert_eq!(code(reader(&w.member, Some(org(w.org)))), 0);
         assert_eq!(code(reader(&w.root, Some(org(w.org)))), 0);

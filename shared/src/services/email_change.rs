@@ -76,7 +76,7 @@ pub async fn confirm(app: &App, raw_token: &str) -> ServiceResult<User> {
         .await?;
     let mut changed = user;
     changed.email = change.new_email;
-    changed.updated_at = now.rfc3339();
+    changed.updated_at = now.rfc3339().into();
     Ok(changed)
 }
 

@@ -6,8 +6,8 @@ use crate::auth::secret;
 use crate::clock::Now;
 use crate::domain::requests::{Address, InvitationRef, Invite, ListInvitations};
 use crate::domain::{
-    DailyLimits, Email, Invitation, InvitationId, InvitationStatus, InvitationToken, OrgId,
-    OrgRole, Organization, Page, User,
+    DailyLimits, DeliveryStatus, Email, Invitation, InvitationId, InvitationStatus,
+    InvitationToken, OrgId, OrgRole, Organization, Page, User,
 };
 use crate::error::{ServiceError, ServiceResult};
 use crate::mail::InvitationEmail;
@@ -123,7 +123,7 @@ fn within_limits(
     if count == 0 {
         return Ok(());
     }
-    let tier = app.config.tiers.limits_of(&org.tier);
+    let tier = app.config.tiers.limits_of(org.tier.as_ref());
     if tier.is_full(org.member_count) {
         return Err(ServiceError::SeatLimitReached);
     }
@@ -260,13 +260,13 @@ async fn send_invitations(
                 email: email.clone(),
                 role,
                 status: InvitationStatus::Pending,
-                expires_at: link.expires_at.clone(),
-                created_at: now_s.clone(),
+                expires_at: link.expires_at.clone().into(),
+                created_at: now_s.clone().into(),
                 invited_by: Some(caller.id),
                 inviter_name: caller.name.clone(),
                 send_count: 1,
-                last_sent_at: now_s.clone(),
-                email_delivery: "sent".into(),
+                last_sent_at: now_s.clone().into(),
+                email_delivery: DeliveryStatus::Sent,
                 accepted_at: None,
                 expires_epoch: link.expires_epoch,
                 nonce_hash: link.nonce_hash.clone(),
@@ -482,11 +482,11 @@ pub async fn resend(ctx: &Ctx<'_>, req: InvitationRef) -> ServiceResult<Invitati
     let resent = Invitation {
         status: InvitationStatus::Pending,
         stored_status: InvitationStatus::Pending,
-        expires_at: link.expires_at.clone(),
+        expires_at: link.expires_at.clone().into(),
         expires_epoch: link.expires_epoch,
         nonce_hash: link.nonce_hash.clone(),
         send_count: inv.send_count + 1,
-        last_sent_at: now.rfc3339(),
+        last_sent_at: now.rfc3339().into(),
         ..inv
     };
     let out = Outgoing {
@@ -500,7 +500,11 @@ pub async fn resend(ctx: &Ctx<'_>, req: InvitationRef) -> ServiceResult<Invitati
     // What was written is known: no read-back (DESIGN §8's round-trip budget).
     let (_, sent) = deliver(app, &org, caller, out).await;
     Ok(Invitation {
-        email_delivery: if sent { "sent" } else { "failed" }.into(),
+        email_delivery: if sent {
+            DeliveryStatus::Sent
+        } else {
+            DeliveryStatus::Failed
+        },
         ..resent
     })
 }

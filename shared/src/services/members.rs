@@ -39,7 +39,7 @@ pub fn entry(user: User) -> MemberEntry {
         email: user.email.to_string(),
         name: user.name,
         role: user.role,
-        joined_at: user.joined_at,
+        joined_at: user.joined_at.map(Into::into),
         status: "active",
     }
 }
@@ -91,7 +91,7 @@ fn pending_entry(i: Invitation) -> MemberEntry {
         invitation_id: i.id.to_string(),
         email: i.email.to_string(),
         role: i.role,
-        expires_at: i.expires_at,
+        expires_at: i.expires_at.into(),
         status: "pending",
     }
 }
@@ -360,7 +360,7 @@ pub async fn transfer(ctx: &Ctx<'_>, req: TransferOwnership) -> ServiceResult<Or
         .await?;
     Ok(Organization {
         owner_id: Some(target.id),
-        updated_at: now.rfc3339(),
+        updated_at: now.rfc3339().into(),
         ..org
     })
 }

@@ -159,7 +159,7 @@ pub async fn delete_within(
     let confirm = req.confirm.as_deref();
     let org = access::reader(caller, org)?;
     let authority = access::owner(caller, &org.id)?;
-    let confirmed = confirm.is_some_and(|c| c.trim().eq_ignore_ascii_case(&org.code));
+    let confirmed = confirm.is_some_and(|c| c.trim().eq_ignore_ascii_case(org.code.as_ref()));
     if !confirmed {
         return Err(ServiceError::ConfirmationMismatch);
     }

@@ -104,9 +104,9 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateUser) -> ServiceResult<User> {
         org_id,
         role,
         platform_admin: req.platform_admin,
-        created_at: now.clone(),
-        updated_at: now.clone(),
-        joined_at: org_id.map(|_| now),
+        created_at: now.clone().into(),
+        updated_at: now.clone().into(),
+        joined_at: org_id.map(|_| now.into()),
         password_hash: hash(req.password).await?,
         token_version: 0,
     };

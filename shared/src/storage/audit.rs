@@ -1,6 +1,7 @@
 //! Audit entries: written inside the transaction of the change they record.
 
 use super::{Store, cursor, keys, s};
+use crate::domain::Timestamp;
 use crate::domain::{AuditEntry, OrgId, Page, UserId};
 use crate::error::ServiceResult;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -14,7 +15,7 @@ struct AuditItem {
     pk: String,
     sk: String,
     id: String,
-    at: String,
+    at: Timestamp,
     org_id: OrgId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     actor: Option<UserId>,
@@ -44,9 +45,9 @@ impl Store {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let item = AuditItem {
             pk: keys::audit_pk(&entry.org),
-            sk: format!("{}#{id}", entry.at),
+            sk: keys::audit_sk(entry.at, &id),
             id,
-            at: entry.at.to_string(),
+            at: entry.at.into(),
             org_id: entry.org,
             actor: entry.actor,
             action: entry.action.to_string(),

@@ -2,9 +2,10 @@
 //! pending change (new email, digest of the link's secret, expiry) is one item under the
 //! user's pk, replaced by a newer request and deleted by the confirmation that uses it.
 
+use super::tx::{self, Tx};
 use super::{Store, keys, n, s};
 use crate::domain::{Email, User, UserId};
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
@@ -45,35 +46,15 @@ impl Store {
     }
 
     pub async fn get_email_change(&self, user: &UserId) -> ServiceResult<Option<EmailChange>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(keys::user_pk(user), keys::EMAIL_CHANGE_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(super::sdk_error)?;
-        match out.item {
-            Some(item) => Ok(Some(
-                serde_dynamo::from_item::<_, EmailChangeItem>(item)?.change,
-            )),
-            None => Ok(None),
-        }
+        let key = Self::key(keys::user_pk(user), keys::EMAIL_CHANGE_SK);
+        let item: Option<EmailChangeItem> = self.get(key).await?;
+        Ok(item.map(|i| i.change))
     }
 
     /// Whether an account (or a pending account creation) holds `email`'s claim now.
     pub async fn email_claimed(&self, email: &Email) -> ServiceResult<bool> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(keys::email_pk(email), keys::EMAIL_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(super::sdk_error)?;
-        Ok(out.item.is_some())
+        let key = Self::key(keys::email_pk(email), keys::EMAIL_SK);
+        Ok(self.get_raw(key).await?.is_some())
     }
 
     /// Applies a confirmed change, once: the pending item goes (on the digest the link
@@ -87,7 +68,7 @@ impl Store {
         at: &str,
         epoch: i64,
     ) -> ServiceResult<()> {
-        let mut items = Vec::new();
+        let mut tx = Tx::new();
         let used = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(Self::key(
@@ -98,7 +79,17 @@ impl Store {
             .expression_attribute_values(":h", s(&change.nonce_hash))
             .expression_attribute_values(":now", n(epoch))
             .build()?;
-        items.push(TransactWriteItem::builder().delete(used).build());
+        // The link was used or replaced meanwhile.
+        tx.push(
+            TransactWriteItem::builder().delete(used).build(),
+            tx::NOT_FOUND,
+        );
+        if change.new_email == user.email {
+            // The address became the account's meanwhile (an admin's edit): nothing to
+            // move; the link is used up. (Claiming and releasing the same address would
+            // name its claim twice.)
+            return self.transact(tx).await;
+        }
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(Self::key(keys::user_pk(&user.id), keys::PROFILE)))
@@ -109,31 +100,35 @@ impl Store {
             .expression_attribute_values(":old", s(user.email.as_ref()))
             .expression_attribute_values(":at", s(at))
             .build()?;
-        items.push(TransactWriteItem::builder().update(update).build());
+        tx.push(
+            TransactWriteItem::builder().update(update).build(),
+            tx::CONFLICT,
+        );
         let claim = super::items::ClaimItem {
             pk: keys::email_pk(&change.new_email),
             sk: keys::EMAIL_SK.into(),
             owner: user.id.to_string(),
         };
-        items.push(self.put_new(serde_dynamo::to_item(claim)?)?);
-        items.push(self.release_email(&user.email, &user.id)?);
+        tx.push(
+            self.put_new(serde_dynamo::to_item(claim)?)?,
+            tx::EMAIL_TAKEN,
+        );
+        tx.push(self.release_email(&user.email, &user.id)?, tx::CONFLICT);
         if let Some(org) = user.org_id {
-            items.push(self.audit_put(super::Audit {
-                org,
-                actor: Some(user.id),
-                action: "user.email_changed",
-                target: user.id.to_string(),
-                before: Some(serde_json::json!({"email": user.email})),
-                after: Some(serde_json::json!({"email": change.new_email})),
-                at,
-                epoch,
-            })?);
+            tx.push(
+                self.audit_put(super::Audit {
+                    org,
+                    actor: Some(user.id),
+                    action: "user.email_changed",
+                    target: user.id.to_string(),
+                    before: Some(serde_json::json!({"email": user.email})),
+                    after: Some(serde_json::json!({"email": change.new_email})),
+                    at,
+                    epoch,
+                })?,
+                tx::CONFLICT,
+            );
         }
-        self.transact(items, |i| match i {
-            0 => ServiceError::NotFound,
-            2 => ServiceError::EmailTaken,
-            _ => ServiceError::Conflict,
-        })
-        .await
+        self.transact(tx).await
     }
 }

@@ -39,19 +39,9 @@ pub(crate) fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E,
     matches!(err, SdkError::ServiceError(se) if se.err().code() == Some("ConditionalCheckFailedException"))
 }
 
-/// Maps a failed TransactWriteItems: the first item whose condition failed picks the error.
-pub(crate) fn transaction_error<R>(
-    err: SdkError<TransactWriteItemsError, R>,
-    reason: impl Fn(usize) -> ServiceError,
-) -> ServiceError
-where
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    transaction_error_with_item(err, |i, _| reason(i))
-}
-
-/// As `transaction_error`, also handing `reason` the failed item as it was, when the
-/// transaction asked for it (`ReturnValuesOnConditionCheckFailure::AllOld`).
+/// Maps a failed TransactWriteItems: the first item whose condition failed picks the error,
+/// given that item as it was when the transaction asked for it
+/// (`ReturnValuesOnConditionCheckFailure::AllOld`).
 pub(crate) fn transaction_error_with_item<R>(
     err: SdkError<TransactWriteItemsError, R>,
     reason: impl Fn(usize, Option<&HashMap<String, AttributeValue>>) -> ServiceError,

@@ -1,6 +1,6 @@
 //! Item shapes, mapped with serde_dynamo, and their conversion to domain records.
 
-use crate::domain::{Email, OrgId, OrgRole, UserId};
+use crate::domain::{Email, OrgCode, OrgId, OrgRole, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
 /// A user account; membership (org_id + role) lives on it, so "one org per user" is one
@@ -18,11 +18,11 @@ pub struct UserItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<OrgRole>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub joined_at: Option<String>,
+    pub joined_at: Option<Timestamp>,
     pub platform_admin: bool,
     pub token_version: u64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi1pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,16 +37,16 @@ pub struct OrgItem {
     pub sk: String,
     pub id: OrgId,
     pub name: String,
-    pub code: String,
+    pub code: OrgCode,
     pub description: String,
     pub tier: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_id: Option<UserId>,
     pub member_count: u64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted_at: Option<String>,
+    pub deleted_at: Option<Timestamp>,
     pub gsi1pk: String,
     pub gsi1sk: String,
 }
@@ -66,7 +66,7 @@ pub struct SessionItem {
     pub user_id: UserId,
     pub token_hash: String,
     pub token_version: u64,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub expires_at: i64,
     pub ttl: i64,
 }

@@ -49,8 +49,10 @@ pub fn org_members_pk(id: &OrgId) -> String {
     format!("ORG#{id}#MEMBERS")
 }
 
+pub const MEMBER_PREFIX: &str = "USER#";
+
 pub fn member_sk(id: &UserId) -> String {
-    format!("USER#{id}")
+    format!("{MEMBER_PREFIX}{id}")
 }
 
 pub const ORGS_LIST: &str = "ORGS";
@@ -90,11 +92,13 @@ pub const THROTTLE_SK: &str = "THROTTLE";
 pub const INVITATION_PREFIX: &str = "INV#";
 
 pub fn invitation_sk(id: &crate::domain::InvitationId) -> String {
-    format!("INV#{id}")
+    format!("{INVITATION_PREFIX}{id}")
 }
 
+pub const PENDING_CLAIM_PREFIX: &str = "PENDING#";
+
 pub fn pending_claim_sk(email: &Email) -> String {
-    format!("PENDING#{email}")
+    format!("{PENDING_CLAIM_PREFIX}{email}")
 }
 
 /// Pending invitations are spread over this many expiry partitions so that no single GSI
@@ -115,6 +119,16 @@ pub fn expiry_sk(expires_epoch: i64, id: &crate::domain::InvitationId) -> String
     format!("{expires_epoch:012}#{id}")
 }
 
+/// The expiry sort keys below this one are of invitations due before `epoch`.
+pub fn expiry_due_before(epoch: i64) -> String {
+    format!("{epoch:012}")
+}
+
 pub fn audit_pk(org: &OrgId) -> String {
     format!("AUDIT#{org}")
+}
+
+/// Audit entries sort by time, the entry's id breaking ties.
+pub fn audit_sk(at: &str, entry_id: &str) -> String {
+    format!("{at}#{entry_id}")
 }

@@ -3,10 +3,11 @@
 
 use super::audit::Audit;
 use super::items::UserItem;
+use super::tx::{self, Tx};
 use super::{Authority, Condition, Store, cursor, keys, s};
 use crate::clock::Now;
 use crate::domain::{OrgId, OrgRole, Page, User, UserId};
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 const LIST_ATTRS: [&str; 4] = [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK];
@@ -29,7 +30,7 @@ impl Store {
                     c,
                     &LIST_ATTRS,
                     (keys::GSI1PK, partition),
-                    Some((keys::GSI1SK, "USER#")),
+                    Some((keys::GSI1SK, keys::MEMBER_PREFIX)),
                 )
             })
             .transpose()?;
@@ -110,7 +111,7 @@ impl Store {
             .expression_attribute_values(":from", s(from.as_str()))
             .expression_attribute_values(":org", s(org.to_string()))
             .expression_attribute_values(":now", s(now));
-        let update = Condition::and_update(guard, "org_id = :org AND #role = :from", update);
+        let update = Condition::and(guard, "org_id = :org AND #role = :from", update);
         Ok(TransactWriteItem::builder().update(update.build()?).build())
     }
 
@@ -130,24 +131,24 @@ impl Store {
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":org", s(org.to_string()))
             .expression_attribute_values(":role", s(role.as_str()));
-        let update = Condition::and_update(guard, "org_id = :org AND #role = :role", update);
+        let update = Condition::and(guard, "org_id = :org AND #role = :role", update);
         Ok(TransactWriteItem::builder().update(update.build()?).build())
     }
 
-    /// The caller's authority check, unless the caller is among the targets: then their own
-    /// item's write carries it (`Condition::on_user`), as one transaction may not touch an
-    /// item twice. Returns the items and, when the caller is a target, its position among
-    /// `targets`.
-    fn caller_check_unless_target(
+    /// A transaction that starts with the caller's authority check, unless the caller is
+    /// among the targets: then their own item's write carries it (`Condition::on_user`), as
+    /// one transaction may not name an item twice.
+    fn tx_checking_caller(
         &self,
         caller: &User,
         authority: &Authority,
         targets: &[User],
-    ) -> ServiceResult<(Vec<TransactWriteItem>, Option<usize>)> {
-        match targets.iter().position(|t| t.id == caller.id) {
-            Some(at) => Ok((Vec::new(), Some(at))),
-            None => Ok((vec![self.authority_check(caller, authority)?], None)),
+    ) -> ServiceResult<Tx> {
+        let mut tx = Tx::new();
+        if !targets.iter().any(|t| t.id == caller.id) {
+            tx.push(self.authority_check(caller, authority)?, tx::FORBIDDEN);
         }
+        Ok(tx)
     }
 
     /// Sets every listed member's role, all or nothing. Up to 97 fit one transaction with the
@@ -165,20 +166,20 @@ impl Store {
         let per_tx = MAX_TX_ITEMS - 3;
         let mut done: Vec<&[User]> = Vec::new();
         for chunk in members.chunks(per_tx) {
-            let (mut items, caller_at) =
-                self.caller_check_unless_target(caller, authority, chunk)?;
-            let offset = items.len();
+            let mut tx = self.tx_checking_caller(caller, authority, chunk)?;
             for m in chunk {
-                items.push(self.role_update(
+                let update = self.role_update(
                     org,
                     &m.id,
                     (m.role.unwrap_or(OrgRole::Member), to),
                     &now.rfc3339(),
                     Condition::on_user(caller, authority, &m.id),
-                )?);
+                )?;
+                // The member's role or membership changed since it was read.
+                tx.push_maybe_caller(update, (m.id == caller.id).then_some(caller), tx::CONFLICT);
             }
-            items.push(self.member_count_change(org, 0)?);
-            items.push(
+            tx.push(self.member_count_change(org, 0)?, tx::NOT_FOUND);
+            tx.push(
                 self.audit_put(Audit {
                     org: *org,
                     actor: Some(caller.id),
@@ -198,17 +199,9 @@ impl Store {
                     at: &now.rfc3339(),
                     epoch: now.epoch(),
                 })?,
+                tx::CONFLICT,
             );
-            let count = chunk.len();
-            let caller_at = caller_at.map(|i| offset + i);
-            let outcome = self
-                .transact_as(items, caller, caller_at, |i| match i.checked_sub(offset) {
-                    None => ServiceError::Forbidden,
-                    Some(i) if i < count => ServiceError::Conflict,
-                    _ => ServiceError::NotFound,
-                })
-                .await;
-            if let Err(e) = outcome {
+            if let Err(e) = self.transact(tx).await {
                 for applied in done {
                     self.undo_roles(org, applied, to, &now.rfc3339()).await;
                 }
@@ -224,7 +217,7 @@ impl Store {
             let Some(previous) = m.role else { continue };
             let item = self.role_update(org, &m.id, (applied, previous), now, None);
             if let Ok(item) = item
-                && let Err(e) = self.transact(vec![item], |_| ServiceError::Conflict).await
+                && let Err(e) = self.transact(Tx::of(item, tx::CONFLICT)).await
             {
                 tracing::error!(user_id = %m.id, error = %e, "could not restore a role after a failed bulk change");
             }
@@ -243,19 +236,22 @@ impl Store {
         let per_tx = MAX_TX_ITEMS - 3;
         let mut done: Vec<&[User]> = Vec::new();
         for chunk in members.chunks(per_tx) {
-            let (mut items, caller_at) =
-                self.caller_check_unless_target(caller, authority, chunk)?;
-            let offset = items.len();
+            let mut tx = self.tx_checking_caller(caller, authority, chunk)?;
             for m in chunk {
-                items.push(self.detach_update(
+                let update = self.detach_update(
                     org,
                     m,
                     m.role.unwrap_or(OrgRole::Member),
                     Condition::on_user(caller, authority, &m.id),
-                )?);
+                )?;
+                // The member's role or membership changed since it was read.
+                tx.push_maybe_caller(update, (m.id == caller.id).then_some(caller), tx::CONFLICT);
             }
-            items.push(self.member_count_change(org, -(chunk.len() as i64))?);
-            items.push(self.audit_put(Audit {
+            tx.push(
+                self.member_count_change(org, -(chunk.len() as i64))?,
+                tx::NOT_FOUND,
+            );
+            tx.push(self.audit_put(Audit {
                 org: *org,
                 actor: Some(caller.id),
                 action: "member.removed",
@@ -264,17 +260,8 @@ impl Store {
                 after: None,
                 at: &now.rfc3339(),
                 epoch: now.epoch(),
-            })?);
-            let count = chunk.len();
-            let caller_at = caller_at.map(|i| offset + i);
-            let outcome = self
-                .transact_as(items, caller, caller_at, |i| match i.checked_sub(offset) {
-                    None => ServiceError::Forbidden,
-                    Some(i) if i < count => ServiceError::Conflict,
-                    _ => ServiceError::NotFound,
-                })
-                .await;
-            if let Err(e) = outcome {
+            })?, tx::CONFLICT);
+            if let Err(e) = self.transact(tx).await {
                 for applied in done {
                     self.undo_removal(org, applied).await;
                 }
@@ -303,15 +290,17 @@ impl Store {
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":org", s(org.to_string()))
             .expression_attribute_values(":role", s(m.role.unwrap_or(OrgRole::Member).as_str()))
-            .expression_attribute_values(":joined", s(m.joined_at.clone().unwrap_or_default()))
+            .expression_attribute_values(":joined", s(m.joined_at.as_ref().map_or("", |t| t.as_str())))
             .expression_attribute_values(":g1pk", s(restore.gsi1pk.unwrap_or_default()))
             .expression_attribute_values(":g1sk", s(restore.gsi1sk.unwrap_or_default()))
             .build()?;
-        let items = vec![
+        let mut tx = Tx::new();
+        tx.push(
             TransactWriteItem::builder().update(update).build(),
-            self.member_count_change(org, 1)?,
-        ];
-        self.transact(items, |_| ServiceError::Conflict).await
+            tx::CONFLICT,
+        );
+        tx.push(self.member_count_change(org, 1)?, tx::CONFLICT);
+        self.transact(tx).await
     }
 
     /// Makes `target` the owner and `owner` (if the organization has one) an admin, and
@@ -343,59 +332,58 @@ impl Store {
             ),
         };
         // The caller's authority rides on their own item when they are the owner (or the
-        // target): one transaction may not touch an item twice.
-        let mut items = Vec::new();
+        // target): one transaction may not name an item twice. Any failure past the caller's
+        // check is a concurrent change: the owner, the target's role or membership, or the
+        // organization moved since they were read.
+        let mut tx = Tx::new();
         if owner != Some(&caller.id) && target.id != caller.id {
-            items.push(self.authority_check(caller, authority)?);
+            tx.push(self.authority_check(caller, authority)?, tx::FORBIDDEN);
         }
-        let offset = items.len();
-        let mut caller_at = None;
         if let Some(owner) = owner {
-            if *owner == caller.id {
-                caller_at = Some(items.len());
-            }
-            items.push(self.role_update(
+            let demote = self.role_update(
                 org,
                 owner,
                 (OrgRole::Owner, OrgRole::Admin),
                 &at,
                 Condition::on_user(caller, authority, owner),
-            )?);
+            )?;
+            tx.push_maybe_caller(
+                demote,
+                (*owner == caller.id).then_some(caller),
+                tx::CONFLICT,
+            );
         }
-        if target.id == caller.id {
-            caller_at = Some(items.len());
-        }
-        items.push(self.role_update(
+        let promote = self.role_update(
             org,
             &target.id,
             (target_role, OrgRole::Owner),
             &at,
             Condition::on_user(caller, authority, &target.id),
-        )?);
-        items.push(
+        )?;
+        tx.push_maybe_caller(
+            promote,
+            (target.id == caller.id).then_some(caller),
+            tx::CONFLICT,
+        );
+        tx.push(
             TransactWriteItem::builder()
                 .update(org_update.build()?)
                 .build(),
+            tx::CONFLICT,
         );
-        items.push(self.audit_put(Audit {
-            org: *org,
-            actor: Some(caller.id),
-            action: "org.ownership_transferred",
-            target: target.id.to_string(),
-            before: Some(serde_json::json!({ "owner_id": owner })),
-            after: Some(serde_json::json!({"owner_id": target.id})),
-            at: &at,
-            epoch: now.epoch(),
-        })?);
-        // Any failure past the caller's check is a concurrent change: the owner, the target's
-        // role or membership, or the organization moved since they were read.
-        self.transact_as(items, caller, caller_at, |i| {
-            if i < offset {
-                ServiceError::Forbidden
-            } else {
-                ServiceError::Conflict
-            }
-        })
-        .await
+        tx.push(
+            self.audit_put(Audit {
+                org: *org,
+                actor: Some(caller.id),
+                action: "org.ownership_transferred",
+                target: target.id.to_string(),
+                before: Some(serde_json::json!({ "owner_id": owner })),
+                after: Some(serde_json::json!({"owner_id": target.id})),
+                at: &at,
+                epoch: now.epoch(),
+            })?,
+            tx::CONFLICT,
+        );
+        self.transact(tx).await
     }
 }

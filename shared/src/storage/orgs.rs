@@ -1,11 +1,12 @@
 //! Organizations and their unique code claims.
 
 use super::items::{ClaimItem, OrgItem, UserItem};
+use super::tx::{self, Tx};
 use super::{Authority, Store, cursor, errors, keys, s};
 use crate::domain::{
     Description, OrgCode, OrgId, OrgName, OrgRole, Organization, Page, Tier, User,
 };
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 use futures_util::{StreamExt, stream};
 
@@ -34,7 +35,7 @@ impl From<OrgItem> for Organization {
             name: item.name,
             code: item.code,
             description: item.description,
-            tier: item.tier,
+            tier: Tier::stored(item.tier),
             owner_id: item.owner_id,
             member_count: item.member_count,
             created_at: item.created_at,
@@ -60,13 +61,13 @@ impl Store {
             sk: keys::PROFILE.into(),
             id: org.id,
             name: org.name.to_string(),
-            code: org.code.to_string(),
+            code: org.code.clone(),
             description: org.description.to_string(),
             tier: org.tier.as_ref().to_string(),
             owner_id: owner.then_some(caller.id),
             member_count: u64::from(owner),
-            created_at: org.now.clone(),
-            updated_at: org.now.clone(),
+            created_at: org.now.as_str().into(),
+            updated_at: org.now.as_str().into(),
             deleted_at: None,
             gsi1pk: keys::ORGS_LIST.into(),
             gsi1sk: keys::org_list_sk(&org.now, &org.id),
@@ -76,16 +77,24 @@ impl Store {
             sk: keys::CODE_SK.into(),
             owner: org.id.to_string(),
         };
-        let caller_item = if owner {
-            self.join_org_update(caller, &org.id, OrgRole::Owner, &org.now)?
+        let mut tx = Tx::new();
+        if owner {
+            // Self-service: the caller joins as its owner, provided they are in no org.
+            let join = self.join_org_update(caller, &org.id, OrgRole::Owner, &org.now)?;
+            tx.push(join, tx::IN_ANOTHER_ORG);
         } else {
-            self.authority_check(caller, &Authority::PlatformAdmin)?
-        };
+            tx.push(
+                self.authority_check(caller, &Authority::PlatformAdmin)?,
+                tx::FORBIDDEN,
+            );
+        }
         let epoch = crate::clock::Now::get().epoch();
-        let items = vec![
-            caller_item,
-            self.put_new(serde_dynamo::to_item(claim)?)?,
+        tx.push(self.put_new(serde_dynamo::to_item(claim)?)?, tx::CODE_TAKEN);
+        tx.push(
             self.put_new(serde_dynamo::to_item(item.clone())?)?,
+            tx::CONFLICT,
+        );
+        tx.push(
             self.audit_put(super::Audit {
                 org: org.id,
                 actor: Some(caller.id),
@@ -96,33 +105,18 @@ impl Store {
                 at: &org.now,
                 epoch,
             })?,
-        ];
-        self.transact(items, |i| match i {
-            0 if owner => ServiceError::MemberOfAnotherOrganization,
-            0 => ServiceError::Forbidden,
-            1 => ServiceError::CodeTaken,
-            _ => ServiceError::Conflict,
-        })
-        .await?;
+            tx::CONFLICT,
+        );
+        self.transact(tx).await?;
         Ok(item.into())
     }
 
     /// A live organization (one being deleted answers `None`).
     pub async fn get_org(&self, id: &OrgId) -> ServiceResult<Option<Organization>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(keys::org_pk(id), keys::PROFILE)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(super::sdk_error)?;
-        let Some(item) = out.item else {
-            return Ok(None);
-        };
-        let item: OrgItem = serde_dynamo::from_item(item)?;
-        Ok(item.deleted_at.is_none().then(|| item.into()))
+        let item: Option<OrgItem> = self.get(Self::key(keys::org_pk(id), keys::PROFILE)).await?;
+        Ok(item
+            .filter(|i| i.deleted_at.is_none())
+            .map(Organization::from))
     }
 
     /// Every live organization, newest first.
@@ -166,7 +160,7 @@ impl Store {
         self.write_org_changes(&org.id, &org.code, changes, caller, authority, now)
             .await?;
         let mut written = org.clone();
-        written.updated_at = now.to_string();
+        written.updated_at = now.into();
         if let Some(name) = &changes.name {
             written.name = name.to_string();
         }
@@ -174,10 +168,10 @@ impl Store {
             written.description = description.to_string();
         }
         if let Some(tier) = &changes.tier {
-            written.tier = tier.as_ref().to_string();
+            written.tier = tier.clone();
         }
         if let Some(code) = &changes.code {
-            written.code = code.to_string();
+            written.code = code.clone();
         }
         Ok(written)
     }
@@ -185,7 +179,7 @@ impl Store {
     async fn write_org_changes(
         &self,
         id: &OrgId,
-        current_code: &str,
+        current_code: &OrgCode,
         changes: &OrgChanges,
         caller: &User,
         authority: &Authority,
@@ -199,7 +193,7 @@ impl Store {
                 "attribute_exists(pk) AND attribute_not_exists(deleted_at) AND code = :old_code",
             )
             .expression_attribute_values(":now", s(now))
-            .expression_attribute_values(":old_code", s(current_code));
+            .expression_attribute_values(":old_code", s(current_code.as_ref()));
         if let Some(name) = &changes.name {
             sets.push("#name = :name".into());
             update = update
@@ -214,7 +208,7 @@ impl Store {
             sets.push("tier = :tier".into());
             update = update.expression_attribute_values(":tier", s(tier.as_ref()));
         }
-        let new_code = changes.code.as_ref().filter(|c| c.as_ref() != current_code);
+        let new_code = changes.code.as_ref().filter(|c| *c != current_code);
         if let Some(code) = new_code {
             sets.push("code = :code".into());
             update = update.expression_attribute_values(":code", s(code.as_ref()));
@@ -222,46 +216,47 @@ impl Store {
         let update = update
             .update_expression(format!("SET {}", sets.join(", ")))
             .build()?;
-        let mut items = vec![
-            self.authority_check(caller, authority)?,
+        let mut tx = Tx::new();
+        tx.push(self.authority_check(caller, authority)?, tx::FORBIDDEN);
+        // Deleted, or its code changed, since it was read.
+        tx.push(
             TransactWriteItem::builder().update(update).build(),
-        ];
-        items.push(self.audit_put(super::Audit {
-            org: *id,
-            actor: Some(caller.id),
-            action: "org.updated",
-            target: id.to_string(),
-            before: Some(serde_json::json!({"code": current_code})),
-            after: Some(serde_json::json!({
-                "name": changes.name.as_ref().map(|v| v.to_string()),
-                "description": changes.description.as_ref().map(|v| v.to_string()),
-                "tier": changes.tier.as_ref().map(|v| v.as_ref().to_string()),
-                "code": changes.code.as_ref().map(|v| v.to_string()),
-            })),
-            at: now,
-            epoch: crate::clock::Now::get().epoch(),
-        })?);
+            tx::CONFLICT,
+        );
+        tx.push(
+            self.audit_put(super::Audit {
+                org: *id,
+                actor: Some(caller.id),
+                action: "org.updated",
+                target: id.to_string(),
+                before: Some(serde_json::json!({"code": current_code})),
+                after: Some(serde_json::json!({
+                    "name": changes.name.as_ref().map(|v| v.to_string()),
+                    "description": changes.description.as_ref().map(|v| v.to_string()),
+                    "tier": changes.tier.as_ref().map(|v| v.as_ref().to_string()),
+                    "code": changes.code.as_ref().map(|v| v.to_string()),
+                })),
+                at: now,
+                epoch: crate::clock::Now::get().epoch(),
+            })?,
+            tx::CONFLICT,
+        );
         if let Some(code) = new_code {
             let claim = ClaimItem {
                 pk: keys::code_pk(code),
                 sk: keys::CODE_SK.into(),
                 owner: id.to_string(),
             };
-            items.push(self.put_new(serde_dynamo::to_item(claim)?)?);
-            items.push(self.release_code(current_code, id)?);
+            tx.push(self.put_new(serde_dynamo::to_item(claim)?)?, tx::CODE_TAKEN);
+            tx.push(self.release_code(current_code, id)?, tx::CONFLICT);
         }
-        self.transact(items, |i| match i {
-            0 => ServiceError::Forbidden,
-            3 => ServiceError::CodeTaken,
-            _ => ServiceError::Conflict,
-        })
-        .await
+        self.transact(tx).await
     }
 
-    fn release_code(&self, code: &str, org: &OrgId) -> ServiceResult<TransactWriteItem> {
+    fn release_code(&self, code: &OrgCode, org: &OrgId) -> ServiceResult<TransactWriteItem> {
         let delete = Delete::builder()
             .table_name(&self.table)
-            .set_key(Some(Self::key(format!("CODE#{code}"), keys::CODE_SK)))
+            .set_key(Some(Self::key(keys::code_pk(code), keys::CODE_SK)))
             .condition_expression("#owner = :org")
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_values(":org", s(org.to_string()))
@@ -287,10 +282,14 @@ impl Store {
             .expression_attribute_values(":now", s(now))
             .expression_attribute_values(":deleting", s(keys::DELETING_ORGS))
             .build()?;
-        let items = vec![
-            self.authority_check(caller, authority)?,
+        let mut tx = Tx::new();
+        tx.push(self.authority_check(caller, authority)?, tx::FORBIDDEN);
+        tx.push(
             TransactWriteItem::builder().update(update).build(),
-            self.release_code(&org.code, &org.id)?,
+            tx::NOT_FOUND,
+        );
+        tx.push(self.release_code(&org.code, &org.id)?, tx::CONFLICT);
+        tx.push(
             self.audit_put(super::Audit {
                 org: org.id,
                 actor: Some(caller.id),
@@ -301,13 +300,9 @@ impl Store {
                 at: now,
                 epoch: crate::clock::Now::get().epoch(),
             })?,
-        ];
-        self.transact(items, |i| match i {
-            0 => ServiceError::Forbidden,
-            1 => ServiceError::NotFound,
-            _ => ServiceError::Conflict,
-        })
-        .await
+            tx::CONFLICT,
+        );
+        self.transact(tx).await
     }
 
     /// Detaches members of a deleted organization, a page at a time, until none are left

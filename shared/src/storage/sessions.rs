@@ -2,9 +2,10 @@
 //! secret. Rotation replaces the hash under a condition on the old one, so a secret works once.
 
 use super::items::SessionItem;
+use super::tx::{self, Tx};
 use super::{Authority, Store, errors, keys, s};
 use crate::domain::{User, UserId};
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 #[derive(Debug, Clone)]
@@ -62,19 +63,10 @@ impl Store {
     }
 
     pub async fn get_session(&self, id: &str) -> ServiceResult<Option<Session>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(keys::session_pk(id), keys::SESSION_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(super::sdk_error)?;
-        let Some(item) = out.item else {
+        let key = Self::key(keys::session_pk(id), keys::SESSION_SK);
+        let Some(item) = self.get::<SessionItem>(key).await? else {
             return Ok(None);
         };
-        let item: SessionItem = serde_dynamo::from_item(item)?;
         Ok(Some(Session {
             id: id.to_string(),
             user_id: item.user_id,
@@ -104,11 +96,17 @@ impl Store {
             .expression_attribute_values(":new", s(new_hash))
             .expression_attribute_values(":old", s(&session.token_hash))
             .build()?;
-        let items = vec![
+        // A lost race on the secret, or credentials changed since the session was issued.
+        let mut tx = Tx::new();
+        tx.push(
             TransactWriteItem::builder().update(update).build(),
+            tx::UNAUTHORIZED,
+        );
+        tx.push(
             self.authority_check(user, &Authority::SignedIn)?,
-        ];
-        self.transact(items, |_| ServiceError::Unauthorized).await
+            tx::UNAUTHORIZED,
+        );
+        self.transact(tx).await
     }
 
     /// Deletes a session if `token_hash` is still its current secret; returns whether it did.

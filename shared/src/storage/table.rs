@@ -2,11 +2,17 @@
 //! (all attributes projected), TTL on `ttl`. Used by `roster-admin create-table` and tests.
 
 use super::{Store, keys};
-use crate::error::ServiceResult;
+use crate::error::{ServiceError, ServiceResult};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
+use std::time::Duration;
+
+/// How long a new table may stay CREATING before `create_table_if_missing` gives up (AWS
+/// takes seconds, rarely a minute), and how often it asks.
+const ACTIVE_WITHIN: Duration = Duration::from_secs(300);
+const POLL_EVERY: Duration = Duration::from_secs(1);
 
 impl Store {
     /// Creates the table if it does not exist; returns whether it created it.
@@ -73,6 +79,8 @@ impl Store {
             }
             Err(e) => return Err(super::sdk_error(e)),
         }
+        // UpdateTimeToLive is refused while the table is CREATING.
+        self.wait_until_active().await?;
         self.client
             .update_time_to_live()
             .table_name(&self.table)
@@ -86,5 +94,32 @@ impl Store {
             .await
             .map_err(super::sdk_error)?;
         Ok(true)
+    }
+
+    /// Returns once the table is ACTIVE (a new table starts CREATING), or fails after
+    /// `ACTIVE_WITHIN`.
+    async fn wait_until_active(&self) -> ServiceResult<()> {
+        let deadline = tokio::time::Instant::now() + ACTIVE_WITHIN;
+        loop {
+            let out = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(super::sdk_error)?;
+            let status = out.table.and_then(|t| t.table_status);
+            if status == Some(TableStatus::Active) {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ServiceError::Unavailable(format!(
+                    "table {} not ACTIVE after {}s (status {status:?})",
+                    self.table,
+                    ACTIVE_WITHIN.as_secs()
+                )));
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
     }
 }

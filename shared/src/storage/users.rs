@@ -1,6 +1,7 @@
 //! Users, their email claims and their membership (org_id + role on the user item).
 
 use super::items::{ClaimItem, UserItem};
+use super::tx::{self, Tx};
 use super::{Authority, Condition, Store, errors, keys, n, s};
 use crate::domain::{Email, OrgId, OrgRole, User, UserId};
 
@@ -12,7 +13,7 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
     pub role: Option<OrgRole>,
 }
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
@@ -78,19 +79,10 @@ impl From<&User> for UserItem {
 
 impl Store {
     pub async fn get_user(&self, id: &UserId) -> ServiceResult<Option<User>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(keys::user_pk(id), keys::PROFILE)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(super::sdk_error)?;
-        match out.item {
-            Some(item) => Ok(Some(serde_dynamo::from_item::<_, UserItem>(item)?.into())),
-            None => Ok(None),
-        }
+        let item: Option<UserItem> = self
+            .get(Self::key(keys::user_pk(id), keys::PROFILE))
+            .await?;
+        Ok(item.map(User::from))
     }
 
     /// Looks a user up by email through gsi2 (one round trip; eventually consistent, which
@@ -123,21 +115,26 @@ impl Store {
         actor: Option<(&User, &Authority)>,
     ) -> ServiceResult<()> {
         let now = crate::clock::Now::get();
-        let mut items = Vec::new();
+        let mut tx = Tx::new();
         if let Some((caller, authority)) = actor {
-            items.push(self.authority_check(caller, authority)?);
+            tx.push(self.authority_check(caller, authority)?, tx::FORBIDDEN);
         }
         let claim = ClaimItem {
             pk: keys::email_pk(&user.email),
             sk: keys::EMAIL_SK.into(),
             owner: user.id.to_string(),
         };
-        let claim_at = items.len();
-        items.push(self.put_new(serde_dynamo::to_item(claim)?)?);
-        items.push(self.put_new(serde_dynamo::to_item(UserItem::from(user))?)?);
+        tx.push(
+            self.put_new(serde_dynamo::to_item(claim)?)?,
+            tx::EMAIL_TAKEN,
+        );
+        tx.push(
+            self.put_new(serde_dynamo::to_item(UserItem::from(user))?)?,
+            tx::CONFLICT,
+        );
         if let Some(org) = user.org_id {
-            items.push(self.member_join(&org)?);
-            items.push(self.audit_put(super::Audit {
+            tx.push(self.member_join(&org)?, super::quota::join_refusal);
+            tx.push(self.audit_put(super::Audit {
                 org,
                 actor: actor.map(|(c, _)| c.id),
                 action: "user.created",
@@ -148,16 +145,9 @@ impl Store {
                 ),
                 at: &now.rfc3339(),
                 epoch: now.epoch(),
-            })?);
+            })?, tx::CONFLICT);
         }
-        let has_actor = actor.is_some();
-        self.transact_with_item(items, |i, old| match i {
-            0 if has_actor => ServiceError::Forbidden,
-            i if i == claim_at => ServiceError::EmailTaken,
-            i if i == claim_at + 2 => super::quota::join_refusal(old),
-            _ => ServiceError::Conflict,
-        })
-        .await
+        self.transact(tx).await
     }
 
     pub(crate) fn member_count_change(
@@ -189,11 +179,11 @@ impl Store {
     ) -> ServiceResult<User> {
         let now = crate::clock::Now::get();
         let at = now.rfc3339();
-        let mut items = Vec::new();
+        let mut tx = Tx::new();
         // On one's own account the caller's authority rides on the update itself.
         let self_edit = actor.id == user.id;
         if !self_edit {
-            items.push(self.authority_check(actor, authority)?);
+            tx.push(self.authority_check(actor, authority)?, tx::FORBIDDEN);
         }
         let mut sets = vec!["updated_at = :now".to_string()];
         let mut update = Update::builder()
@@ -231,24 +221,21 @@ impl Store {
                     ":org",
                     s(user.org_id.map(|o| o.to_string()).unwrap_or_default()),
                 )
-                .expression_attribute_values(":owner", s("owner"));
+                .expression_attribute_values(":owner", s(OrgRole::Owner.as_str()));
         }
-        let update = Condition::and_update(
+        let update = Condition::and(
             Condition::on_user(actor, authority, &user.id),
             &condition,
             update,
         );
-        let target_at = items.len();
-        items.push(
-            TransactWriteItem::builder()
-                .update(
-                    update
-                        .update_expression(format!("SET {}", sets.join(", ")))
-                        .build()?,
-                )
-                .build(),
+        let update = update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .build()?;
+        tx.push_maybe_caller(
+            TransactWriteItem::builder().update(update).build(),
+            self_edit.then_some(actor),
+            tx::CONFLICT,
         );
-        let kept_at = items.len();
         if let (Some(session), Some(_)) = (keep_session, &changes.password_hash) {
             let keep = Update::builder()
                 .table_name(&self.table)
@@ -258,20 +245,26 @@ impl Store {
                 .expression_attribute_values(":next", n(user.token_version + 1))
                 .expression_attribute_values(":uid", s(user.id.to_string()))
                 .build()?;
-            items.push(TransactWriteItem::builder().update(keep).build());
+            // The session the request came from has ended meanwhile.
+            tx.push(
+                TransactWriteItem::builder().update(keep).build(),
+                tx::UNAUTHORIZED,
+            );
         }
-        let kept = items.len() > kept_at;
         if let Some(email) = &changes.email {
             let claim = ClaimItem {
                 pk: keys::email_pk(email),
                 sk: keys::EMAIL_SK.into(),
                 owner: user.id.to_string(),
             };
-            items.push(self.put_new(serde_dynamo::to_item(claim)?)?);
-            items.push(self.release_email(&user.email, &user.id)?);
+            tx.push(
+                self.put_new(serde_dynamo::to_item(claim)?)?,
+                tx::EMAIL_TAKEN,
+            );
+            tx.push(self.release_email(&user.email, &user.id)?, tx::CONFLICT);
         }
         if let Some(org) = user.org_id {
-            items.push(self.audit_put(super::Audit {
+            tx.push(self.audit_put(super::Audit {
                 org,
                 actor: Some(actor.id),
                 action: "user.updated",
@@ -285,22 +278,11 @@ impl Store {
                 })),
                 at: &at,
                 epoch: now.epoch(),
-            })?);
+            })?, tx::CONFLICT);
         }
-        let has_email = changes.email.is_some();
-        let claim_at = target_at + 1 + usize::from(kept);
-        let caller_at = self_edit.then_some(target_at);
-        self.transact_as(items, actor, caller_at, |i| match i {
-            i if i < target_at => ServiceError::Forbidden,
-            i if i == target_at => ServiceError::Conflict,
-            // The session the request came from has ended meanwhile.
-            i if kept && i == target_at + 1 => ServiceError::Unauthorized,
-            i if has_email && i == claim_at => ServiceError::EmailTaken,
-            _ => ServiceError::Conflict,
-        })
-        .await?;
+        self.transact(tx).await?;
         let mut written = user.clone();
-        written.updated_at = at;
+        written.updated_at = at.into();
         if let Some(name) = &changes.name {
             written.name = name.clone();
         }
@@ -341,29 +323,32 @@ impl Store {
         authority: &Authority,
     ) -> ServiceResult<()> {
         let now = crate::clock::Now::get();
-        let mut items = Vec::new();
+        let mut tx = Tx::new();
         // Deleting one's own account: the caller's authority rides on the delete itself.
         let self_delete = actor.id == user.id;
         if !self_delete {
-            items.push(self.authority_check(actor, authority)?);
+            tx.push(self.authority_check(actor, authority)?, tx::FORBIDDEN);
         }
-        let target_at = items.len();
         let delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&self.table)
             .set_key(Some(Self::key(keys::user_pk(&user.id), keys::PROFILE)))
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":ver", n(user.token_version))
-            .expression_attribute_values(":owner", s("owner"));
-        let delete = Condition::and_delete(
+            .expression_attribute_values(":owner", s(OrgRole::Owner.as_str()));
+        let delete = Condition::and(
             Condition::on_user(actor, authority, &user.id),
             "token_version = :ver AND (attribute_not_exists(#role) OR #role <> :owner)",
             delete,
         );
-        items.push(TransactWriteItem::builder().delete(delete.build()?).build());
-        items.push(self.release_email(&user.email, &user.id)?);
+        tx.push_maybe_caller(
+            TransactWriteItem::builder().delete(delete.build()?).build(),
+            self_delete.then_some(actor),
+            tx::CONFLICT,
+        );
+        tx.push(self.release_email(&user.email, &user.id)?, tx::CONFLICT);
         if let Some(org) = user.org_id {
-            items.push(self.member_count_change(&org, -1)?);
-            items.push(self.audit_put(super::Audit {
+            tx.push(self.member_count_change(&org, -1)?, tx::CONFLICT);
+            tx.push(self.audit_put(super::Audit {
                 org,
                 actor: Some(actor.id),
                 action: "user.deleted",
@@ -374,14 +359,9 @@ impl Store {
                 after: None,
                 at: &now.rfc3339(),
                 epoch: now.epoch(),
-            })?);
+            })?, tx::CONFLICT);
         }
-        let caller_at = self_delete.then_some(target_at);
-        self.transact_as(items, actor, caller_at, |i| match i {
-            i if i < target_at => ServiceError::Forbidden,
-            _ => ServiceError::Conflict,
-        })
-        .await
+        self.transact(tx).await
     }
 
     /// A Put that only creates.
@@ -443,5 +423,43 @@ impl Store {
                     Err(super::sdk_error(e))
                 }
             })
+    }
+
+    /// The accounts holding each of `emails`, where one does (two batch reads: claims, users).
+    pub async fn users_by_email(&self, emails: &[Email]) -> ServiceResult<HashMap<Email, User>> {
+        if emails.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let claims = self
+            .batch_get(
+                emails
+                    .iter()
+                    .map(|e| Self::key(keys::email_pk(e), keys::EMAIL_SK))
+                    .collect(),
+            )
+            .await?;
+        let ids: Vec<UserId> = claims
+            .into_iter()
+            .map(serde_dynamo::from_item::<_, ClaimItem>)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter_map(|c| UserId::parse(&c.owner).ok())
+            .collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let users = self
+            .batch_get(
+                ids.iter()
+                    .map(|id| Self::key(keys::user_pk(id), keys::PROFILE))
+                    .collect(),
+            )
+            .await?;
+        let mut out = HashMap::new();
+        for item in users {
+            let user: User = serde_dynamo::from_item::<_, UserItem>(item)?.into();
+            out.insert(user.email.clone(), user);
+        }
+        Ok(out)
     }
 }

@@ -623,9 +623,9 @@ impl TestApp {
             org_id: org.map(|o| o.0),
             role: org.map(|o| o.1),
             platform_admin,
-            created_at: now.clone(),
-            updated_at: now.clone(),
-            joined_at: org.map(|_| now),
+            created_at: now.clone().into(),
+            updated_at: now.clone().into(),
+            joined_at: org.map(|_| now.into()),
             password_hash: password::hash(&Password::parse(PASSWORD).expect("pw")).expect("hash"),
             token_version: 0,
         };

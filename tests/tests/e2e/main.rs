@@ -27,3 +27,5 @@ mod orgs;
 mod page;
 mod quotas;
 mod routes;
+mod table;
+mod transactions;
