@@ -49,40 +49,29 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     match resolve(ROUTES, req.method().as_str(), req.uri().path()) {
         Ok((Op::Page, _)) => {
             let token = query(&req, "token").unwrap_or_default();
-            page::show(app, &token, super::source_ip(&req).as_deref()).await
+            page::show(&super::context(app, &req), &token).await
         }
-        Ok((Op::PageSubmit, _)) => page::submit(app, &req).await,
+        Ok((Op::PageSubmit, _)) => page::submit(&super::context(app, &req), &req).await,
         _ => super::respond(dispatch(app, &req).await),
     }
 }
 
 async fn dispatch(app: &App, req: &Request) -> Reply {
     let (op, _) = resolve(ROUTES, req.method().as_str(), req.uri().path())?;
+    let ctx = super::context(app, req);
     match op {
         Op::Preview => {
             let token =
                 query(req, "token").ok_or_else(|| ServiceError::field("token", "is required"))?;
-            json(
-                StatusCode::OK,
-                &accept::preview(app, &token, super::source_ip(req).as_deref()).await?,
-            )
+            json(StatusCode::OK, &accept::preview(&ctx, &token).await?)
         }
         Op::Accept => {
             let body: AcceptRequest = json_body(req)?;
-            json(
-                StatusCode::OK,
-                &accept::accept(
-                    app,
-                    body,
-                    super::bearer(req),
-                    super::source_ip(req).as_deref(),
-                )
-                .await?,
-            )
+            json(StatusCode::OK, &accept::accept(&ctx, body).await?)
         }
         Op::Decline => {
             let body: DeclineRequest = json_body(req)?;
-            accept::decline(app, &body.token, super::source_ip(req).as_deref()).await?;
+            accept::decline(&ctx, &body.token).await?;
             json(StatusCode::OK, &serde_json::json!({"status": "declined"}))
         }
         Op::Page | Op::PageSubmit => Err(ServiceError::RouteNotFound),

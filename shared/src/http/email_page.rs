@@ -3,9 +3,9 @@
 
 use super::page::{Message, html};
 use super::{body_bytes, form_fields};
-use crate::app::App;
 use crate::error::ServiceError;
 use crate::http::problem::classify;
+use crate::services::Ctx;
 use crate::services::email_change;
 use askama::Template;
 use lambda_http::http::StatusCode;
@@ -33,7 +33,7 @@ pub fn show(token: &str) -> Response<Body> {
     html(StatusCode::OK, &page)
 }
 
-pub async fn submit(app: &App, req: &Request) -> Response<Body> {
+pub async fn submit(ctx: &Ctx<'_>, req: &Request) -> Response<Body> {
     let token = body_bytes(req)
         .map(|b| form_fields(&b))
         .unwrap_or_default()
@@ -41,7 +41,7 @@ pub async fn submit(app: &App, req: &Request) -> Response<Body> {
         .find(|(k, _)| k == "token")
         .map(|(_, v)| v)
         .unwrap_or_default();
-    match email_change::confirm(app, &token).await {
+    match email_change::confirm(ctx, &token).await {
         Ok(user) => {
             let page = Confirmed {
                 title: "Email address confirmed",

@@ -3,10 +3,10 @@
 //! referrer, no caching, no framing).
 
 use super::{body_bytes, form_fields};
-use crate::app::App;
 use crate::domain::InvitationStatus;
 use crate::error::ServiceError;
 use crate::http::problem::classify;
+use crate::services::Ctx;
 use crate::services::accept::{self, AcceptRequest};
 use askama::Template;
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -129,8 +129,8 @@ fn dead_link(err: &ServiceError) -> Response<Body> {
     res
 }
 
-pub async fn show(app: &App, token: &str, source: Option<&str>) -> Response<Body> {
-    let preview = match accept::preview(app, token, source).await {
+pub async fn show(ctx: &Ctx<'_>, token: &str) -> Response<Body> {
+    let preview = match accept::preview(ctx, token).await {
         Ok(p) => p,
         Err(e) => return dead_link(&e),
     };
@@ -151,7 +151,11 @@ pub async fn show(app: &App, token: &str, source: Option<&str>) -> Response<Body
     html(StatusCode::OK, &page)
 }
 
-pub async fn submit(app: &App, req: &Request) -> Response<Body> {
+/// The form's answer. The page signs no one in: a bearer on the request is not looked at
+/// (`accept` sees a context without credentials), so the form's password decides.
+pub async fn submit(ctx: &Ctx<'_>, req: &Request) -> Response<Body> {
+    let app = ctx.app;
+    let ctx = Ctx::new(app, None, ctx.client.clone());
     let bytes = match body_bytes(req) {
         Ok(b) => b,
         Err(e) => return dead_link(&e),
@@ -159,9 +163,8 @@ pub async fn submit(app: &App, req: &Request) -> Response<Body> {
     let fields = form_fields(&bytes);
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let token = get("token").unwrap_or_default();
-    let source = super::source_ip(req);
     if get("action").as_deref() == Some("decline") {
-        return match accept::decline(app, &token, source.as_deref()).await {
+        return match accept::decline(&ctx, &token).await {
             Ok(()) => html(
                 StatusCode::OK,
                 &Message {
@@ -177,7 +180,7 @@ pub async fn submit(app: &App, req: &Request) -> Response<Body> {
         name: get("name").filter(|n| !n.is_empty()),
         password: get("password"),
     };
-    match accept::accept(app, request, None, source.as_deref()).await {
+    match accept::accept(&ctx, request).await {
         Ok(pair) => {
             let org = match pair.user.org_id {
                 Some(id) => app

@@ -86,7 +86,9 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             let token = query(&req, "token").unwrap_or_default();
             email_page::show(&token)
         }
-        Ok((Op::ConfirmEmailSubmit, _)) => email_page::submit(app, &req).await,
+        Ok((Op::ConfirmEmailSubmit, _)) => {
+            email_page::submit(&super::context(app, &req), &req).await
+        }
         _ => super::respond(dispatch(app, &req).await),
     }
 }
@@ -98,7 +100,7 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
         let body: ConfirmEmail = json_body(req)?;
         return json(
             StatusCode::OK,
-            &email_change::confirm(app, &body.token).await?,
+            &email_change::confirm(&super::context(app, req), &body.token).await?,
         );
     }
     let ctx = super::context(app, req);

@@ -2,7 +2,7 @@
 
 use super::attempts::{self, Attempt};
 use super::auth::{self, NewSession, TokenPair};
-use super::caller;
+use super::ctx::{Credentials, Ctx};
 use super::invitations::dead;
 use crate::app::App;
 use crate::auth::{password, secret};
@@ -93,8 +93,9 @@ async fn open_link(
     Ok((token, inv, org))
 }
 
-pub async fn preview(app: &App, raw_token: &str, source: Option<&str>) -> ServiceResult<Preview> {
-    let Opened { inv, org, link, .. } = open(app, raw_token, source).await?;
+pub async fn preview(ctx: &Ctx<'_>, raw_token: &str) -> ServiceResult<Preview> {
+    let app = ctx.app;
+    let Opened { inv, org, link, .. } = open(app, raw_token, ctx.client()).await?;
     let ((), account) = tokio::try_join!(
         link.give_back(app),
         app.store.find_user_by_email(&inv.email)
@@ -213,21 +214,18 @@ async fn new_account(inv: &Invitation, req: &AcceptRequest) -> ServiceResult<Use
 /// then is that account looked up and its password checked. So the signed-in and new-account
 /// paths take two round trips: the link's reads (with the caller's), then one transaction
 /// that also starts the session.
-pub async fn accept(
-    app: &App,
-    req: AcceptRequest,
-    bearer: Option<&str>,
-    source: Option<&str>,
-) -> ServiceResult<TokenPair> {
-    // The link's errors come first, then the bearer's (a bad bearer reads nothing).
-    let verified = bearer.map(|b| caller::verify(app, Some(b))).transpose();
+pub async fn accept(ctx: &Ctx<'_>, req: AcceptRequest) -> ServiceResult<TokenPair> {
+    let app = ctx.app;
+    let source = ctx.client();
+    // The link's errors come first, then the bearer's (a refused bearer reads nothing).
     let (opened, signed_in) = tokio::join!(Box::pin(open(app, &req.token, source)), async {
-        match verified {
-            Ok(Some(v)) => caller::load(app, v).await.map(Some),
-            Ok(None) => Ok(None),
-            Err(e) => Err(e),
+        match ctx.credentials {
+            Credentials::Valid(_) => ctx.caller().await.map(Some),
+            Credentials::None => Ok(None),
+            Credentials::Refused => Err(ServiceError::Unauthorized),
         }
     });
+    let has_bearer = !matches!(ctx.credentials, Credentials::None);
     let Opened {
         token, inv, link, ..
     } = opened?;
@@ -235,14 +233,7 @@ pub async fn accept(
     // it takes no round trip of its own), or at the end if none came.
     let mut link = Some(link);
     let accepted = Box::pin(accept_opened(
-        app,
-        &req,
-        &token,
-        &inv,
-        signed_in,
-        bearer.is_some(),
-        source,
-        &mut link,
+        app, &req, &token, &inv, signed_in, has_bearer, source, &mut link,
     ))
     .await;
     beside(app, &mut link, async {}).await;
@@ -362,8 +353,9 @@ pub struct DeclineRequest {
     pub token: String,
 }
 
-pub async fn decline(app: &App, raw_token: &str, source: Option<&str>) -> ServiceResult<()> {
-    let Opened { inv, link, .. } = open(app, raw_token, source).await?;
+pub async fn decline(ctx: &Ctx<'_>, raw_token: &str) -> ServiceResult<()> {
+    let app = ctx.app;
+    let Opened { inv, link, .. } = open(app, raw_token, ctx.client()).await?;
     let ((), declined) = tokio::join!(
         async {
             link.give_back(app)

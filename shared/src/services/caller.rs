@@ -46,7 +46,3 @@ pub async fn load(app: &App, verified: Verified) -> ServiceResult<User> {
     }
     Ok(user)
 }
-
-pub async fn authenticate(app: &App, bearer: Option<&str>) -> ServiceResult<User> {
-    load(app, verify(app, bearer)?).await
-}

@@ -2,6 +2,7 @@
 //! (`<user id>.<secret>`, only the secret's digest stored, as invitation and refresh tokens
 //! are); until it is used the old email stays and the new one is not claimed.
 
+use super::Ctx;
 use crate::app::App;
 use crate::auth::secret;
 use crate::clock::Now;
@@ -56,7 +57,8 @@ fn parse_token(raw: &str) -> Option<(UserId, &str)> {
 
 /// Uses a link: the new email becomes the account's. Unknown, used, replaced or expired
 /// links are all 404 (a link reveals nothing about the account).
-pub async fn confirm(app: &App, raw_token: &str) -> ServiceResult<User> {
+pub async fn confirm(ctx: &Ctx<'_>, raw_token: &str) -> ServiceResult<User> {
+    let app = ctx.app;
     let (user_id, nonce) = parse_token(raw_token).ok_or(ServiceError::NotFound)?;
     let (change, user) = tokio::try_join!(
         app.store.get_email_change(&user_id),
