@@ -356,7 +356,7 @@ async fn deliver(app: &App, org: &Organization, inviter: &User, o: Outgoing) -> 
             tracing::warn!(invitation_id = %o.id, %cause, "invitation email failed; recorded for resend");
             if let Err(e) = app
                 .store
-                .mark_delivery_failed(&org.id, &o.id, &o.link.nonce_hash)
+                .mark_delivery_failed(&org.id, &o.id, &o.email, &o.link.nonce_hash, Now::get())
                 .await
             {
                 tracing::error!(invitation_id = %o.id, error = %e, "could not record the failed delivery");

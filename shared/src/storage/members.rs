@@ -254,7 +254,12 @@ impl Store {
             tx.push(self.audit_put(Audit {
                 org: *org,
                 actor: Some(caller.id),
-                action: "member.removed",
+                // A member removing themself left; anyone else was removed.
+                action: if chunk.len() == 1 && chunk[0].id == caller.id {
+                    "member.left"
+                } else {
+                    "member.removed"
+                },
                 target: chunk.iter().map(|m| m.id.to_string()).collect::<Vec<_>>().join(","),
                 before: Some(serde_json::json!(chunk.iter().map(|m| serde_json::json!({"user_id": m.id, "email": m.email, "role": m.role})).collect::<Vec<_>>())),
                 after: None,

@@ -146,6 +146,19 @@ impl Store {
                 at: &now.rfc3339(),
                 epoch: now.epoch(),
             })?, tx::CONFLICT);
+            tx.push(
+                self.audit_put(super::Audit {
+                    org,
+                    actor: actor.map(|(c, _)| c.id),
+                    action: "member.joined",
+                    target: user.id.to_string(),
+                    before: None,
+                    after: Some(serde_json::json!({"email": user.email, "role": user.role})),
+                    at: &now.rfc3339(),
+                    epoch: now.epoch(),
+                })?,
+                tx::CONFLICT,
+            );
         }
         self.transact(tx).await
     }

@@ -76,6 +76,14 @@ async fn a_new_address_creates_its_account_and_is_signed_in() {
         invitation_actions,
         ["invitation.accepted", "invitation.sent"]
     );
+    // The join is its own entry (and event), naming the new member.
+    let joined: Vec<_> = audit
+        .items
+        .iter()
+        .filter(|a| a.action == "member.joined")
+        .collect();
+    assert_eq!(joined.len(), 1, "one member.joined entry");
+    assert_eq!(joined[0].target, me.body["id"].as_str().unwrap_or_default());
     // Inviting the member again says so.
     let r = t.invite(&owner, org, &[&to], "member").await;
     assert_eq!(r.body["results"][0]["status"], "already_member");

@@ -260,6 +260,22 @@ async fn removal_leaving_and_the_protected_owner() {
     assert_eq!(r.status, 204, "{}", r.body);
     let r = t.remove(&admin, org, member.user.id).await;
     assert_eq!(r.status, 204);
+    // Leaving and being removed are told apart in the audit log (and its events).
+    let audit = t.app.store.list_audit(&org, 50, None).await.unwrap();
+    let by_target = |id: roster::domain::UserId| {
+        audit
+            .items
+            .iter()
+            .filter(|a| a.target == id.to_string())
+            .map(|a| a.action.as_str())
+            .filter(|a| a.starts_with("member."))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(by_target(leaver.user.id), ["member.left", "member.joined"]);
+    assert_eq!(
+        by_target(member.user.id),
+        ["member.removed", "member.joined"]
+    );
     // Access ends on the next request; the account stays and can be invited again.
     assert_eq!(t.org(&member, org).await.status, 404);
     let me = t.me(&member).await;
@@ -298,7 +314,8 @@ async fn removal_leaving_and_the_protected_owner() {
             .iter()
             .filter(|a| a.action == "member.removed")
             .count(),
-        3
+        2,
+        "one removal and one bulk removal (the leave is member.left)"
     );
 }
 

@@ -185,6 +185,16 @@ impl Store {
             at: now,
             epoch,
         })?, tx::CONFLICT);
+        tx.push(self.audit_put(Audit {
+            org: inv.org_id,
+            actor: Some(user.id),
+            action: "member.joined",
+            target: user.id.to_string(),
+            before: None,
+            after: Some(serde_json::json!({"email": user.email, "role": inv.role, "invitation_id": inv.id})),
+            at: now,
+            epoch,
+        })?, tx::CONFLICT);
         // The acceptor is signed in by the same write (one round trip, not two).
         tx.push(self.session_put(session, now)?, tx::CONFLICT);
         self.transact(tx).await

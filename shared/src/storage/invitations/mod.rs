@@ -6,7 +6,7 @@ mod claims;
 mod close;
 mod send;
 
-use super::{Store, cursor, errors, keys, n, s};
+use super::{Store, cursor, keys, n, s};
 use crate::domain::Timestamp;
 use crate::domain::{
     DeliveryStatus, Email, Invitation, InvitationId, InvitationStatus, OrgId, OrgRole, Page, UserId,
@@ -109,28 +109,47 @@ impl Store {
         Ok(item.map(|i| i.into_record(now)))
     }
 
-    /// Records that the email for the invitation's current link could not be sent.
+    /// Records that the email for the invitation's current link could not be sent, with its
+    /// audit entry (an event for the applications). A newer link that replaced this one has
+    /// its own send to decide: then nothing is written.
     pub async fn mark_delivery_failed(
         &self,
         org: &OrgId,
         id: &InvitationId,
+        email: &Email,
         nonce_hash: &str,
+        now: crate::clock::Now,
     ) -> ServiceResult<()> {
-        let out = self
-            .client
-            .update_item()
+        let update = aws_sdk_dynamodb::types::Update::builder()
             .table_name(&self.table)
             .set_key(Some(Self::invitation_key(org, id)))
             .update_expression("SET email_delivery = :failed")
             .condition_expression("nonce_hash = :h")
             .expression_attribute_values(":failed", s(DeliveryStatus::Failed.as_str()))
             .expression_attribute_values(":h", s(nonce_hash))
-            .send()
-            .await;
-        match out {
-            // A newer link replaced this one: its own send decides.
-            Err(e) if !errors::is_condition_failure(&e) => Err(super::sdk_error(e)),
-            _ => Ok(()),
+            .build()?;
+        let mut tx = super::tx::Tx::of(
+            aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                .update(update)
+                .build(),
+            super::tx::CONFLICT,
+        );
+        tx.push(
+            self.audit_put(super::Audit {
+                org: *org,
+                actor: None,
+                action: "invitation.delivery_failed",
+                target: email.to_string(),
+                before: Some(serde_json::json!({"email_delivery": DeliveryStatus::Sent.as_str()})),
+                after: Some(serde_json::json!({"email_delivery": DeliveryStatus::Failed.as_str(), "invitation_id": id})),
+                at: &now.rfc3339(),
+                epoch: now.epoch(),
+            })?,
+            super::tx::CONFLICT,
+        );
+        match self.transact(tx).await {
+            Err(crate::error::ServiceError::Conflict) => Ok(()),
+            other => other,
         }
     }
 
