@@ -1,7 +1,8 @@
 //! The `auth` function: sign-in, refresh, sign-out, the caller's profile, and the JWKS.
 
 use super::router::{Route, resolve};
-use super::{Reply, json, json_body, no_content};
+use super::{Reply, cookie, json, json_body, no_content};
+use crate::error::ServiceResult;
 use crate::app::App;
 use crate::services::{auth, caller};
 use lambda_http::http::StatusCode;
@@ -58,6 +59,31 @@ struct RefreshToken {
     refresh_token: String,
 }
 
+/// The console's body on refresh and logout: nothing, the token is in the cookie.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FromCookie {}
+
+/// The refresh token from the JSON body, or (body `{}`) from the console's cookie; without
+/// either, the body's own error, exactly as for a JSON client.
+fn refresh_token(req: &Request) -> ServiceResult<String> {
+    match json_body::<RefreshToken>(req) {
+        Ok(body) => Ok(body.refresh_token),
+        Err(e) => match (json_body::<FromCookie>(req), cookie::refresh_token(req)) {
+            (Ok(FromCookie {}), Some(token)) => Ok(token),
+            _ => Err(e),
+        },
+    }
+}
+
+/// The token pair as JSON, and its refresh token in the console's cookie too.
+fn with_cookie(app: &App, req: &Request, pair: auth::TokenPair) -> Reply {
+    let mut res = json(StatusCode::OK, &pair)?;
+    let ttl = app.config.refresh_token_ttl.as_secs();
+    cookie::store(req, &mut res, &pair.refresh_token, ttl);
+    Ok(res)
+}
+
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     super::respond(dispatch(app, &req).await)
 }
@@ -67,28 +93,25 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
     match op {
         Op::Login => {
             let body: Login = json_body(req)?;
-            json(
-                StatusCode::OK,
-                &auth::login(
-                    app,
-                    &body.email,
-                    &body.password,
-                    super::source_ip(req).as_deref(),
-                )
-                .await?,
+            let pair = auth::login(
+                app,
+                &body.email,
+                &body.password,
+                super::source_ip(req).as_deref(),
             )
+            .await?;
+            with_cookie(app, req, pair)
         }
         Op::Refresh => {
-            let body: RefreshToken = json_body(req)?;
-            json(
-                StatusCode::OK,
-                &auth::refresh(app, &body.refresh_token).await?,
-            )
+            let token = refresh_token(req)?;
+            with_cookie(app, req, auth::refresh(app, &token).await?)
         }
         Op::Logout => {
-            let body: RefreshToken = json_body(req)?;
-            auth::logout(app, &body.refresh_token).await?;
-            no_content()
+            let token = refresh_token(req)?;
+            auth::logout(app, &token).await?;
+            let mut res = no_content()?;
+            cookie::clear(req, &mut res);
+            Ok(res)
         }
         Op::Me => json(
             StatusCode::OK,
