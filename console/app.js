@@ -19,7 +19,7 @@ const views = {
 };
 
 function show(...nodes) {
-  main.replaceChildren(...nodes);
+  main.replaceChildren(...nodes.filter(Boolean));
 }
 
 function signInView(message) {

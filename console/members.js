@@ -49,6 +49,8 @@ export async function members(root, ctx) {
         h('thead', {}, h('tr', {}, h('th', {}, h('span', { class: 'muted' }, 'Select')), h('th', {}, 'Name'), h('th', {}, 'Email'), h('th', {}, 'Role'), h('th', {}, 'Status'), h('th', {}, 'Joined or expires'), h('th', {}, 'Actions'))),
         h('tbody', {}, body.length ? body : h('tr', {}, h('td', { colspan: 7 }, 'Nobody matches these filters.')))),
       pager(state.cursors, page.next_cursor, load));
+    // For the browser test's figure: navigation to the list drawn.
+    if (!performance.getEntriesByName('members-drawn').length) performance.mark('members-drawn');
   };
   const reload = () => load(state.cursors[state.cursors.length - 1]);
 
@@ -81,8 +83,8 @@ export async function members(root, ctx) {
   async function act(work, done) {
     try {
       await work();
-      toast(done);
       await reload();
+      toast(done);
     } catch (e) {
       toast(e.message, true);
     }
@@ -95,8 +97,8 @@ export async function members(root, ctx) {
     ], 'Change role', async ({ role }) => {
       await api('PATCH', `/orgs/${org.id}/members/${r.id}`, { role });
       closeDialog();
-      toast(`${label(r)} is now ${role === 'admin' ? 'an admin' : 'a member'}.`);
       await reload();
+      toast(`${label(r)} is now ${role === 'admin' ? 'an admin' : 'a member'}.`);
     });
     openDialog('Change role', f);
   }
@@ -129,8 +131,9 @@ export async function members(root, ctx) {
     try {
       if (action === 'remove') await api('POST', `/orgs/${org.id}/members/bulk-remove`, { user_ids });
       else await api('POST', `/orgs/${org.id}/members/bulk-role`, { user_ids, role: action });
-      toast(action === 'remove' ? `${people.length} people were removed.` : `${people.length} people are now ${action}s.`);
+      const n = `${people.length} ${people.length === 1 ? 'person' : 'people'}`;
       await reload();
+      toast(action === 'remove' ? `Removed ${n}.` : `Role changed to ${action} for ${n}.`);
     } catch (e) {
       if (e.code !== 'bulk_refused') return toast(e.message, true);
       // Nothing changed: name every person who blocked it.

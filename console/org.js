@@ -61,26 +61,33 @@ export async function settings(root, ctx, { reload }) {
 // An audit entry as a sentence, with names where the member list knows them.
 function sentence(e, who) {
   const actor = e.actor ? who(e.actor) : 'The system';
-  const target = who(e.target);
   const b = e.before || {};
   const a = e.after || {};
+  const each = Array.isArray(e.before) ? e.before : [];
+  const people = (f) => each.map(f).join(', ');
   switch (e.action) {
-    case 'member.role_changed': return `${actor} changed ${target}'s role from ${b.role || b} to ${a.role || a}`;
-    case 'member.removed': return e.actor === e.target ? `${actor} left the organization` : `${actor} removed ${target}`;
-    case 'invitation.sent': return `${actor} invited ${a.email || target}${a.role ? ` as ${a.role}` : ''}`;
-    case 'invitation.resent': return `${actor} sent the invitation to ${a.email || target} again`;
-    case 'invitation.accepted': return `${a.email || actor} accepted the invitation and joined`;
-    case 'invitation.declined': return `${a.email || target} declined the invitation`;
-    case 'invitation.revoked': return `${actor} revoked the invitation to ${b.email || a.email || target}`;
-    case 'invitation.expired': return `The invitation to ${b.email || a.email || target} expired`;
+    case 'member.role_changed':
+      return each.length === 1
+        ? `${actor} changed ${who(each[0].user_id)}'s role from ${each[0].role} to ${a.role}`
+        : `${actor} changed the role of ${people((m) => `${who(m.user_id)} (from ${m.role})`)} to ${a.role}`;
+    case 'member.removed':
+      return each.length === 1 && each[0].user_id === e.actor ? `${actor} left the organization`
+        : `${actor} removed ${people((m) => who(m.user_id, m.email))}`;
+    case 'invitation.sent': return `${actor} invited ${e.target}${a.role ? ` as ${a.role}` : ''}`;
+    case 'invitation.resent': return `${actor} sent the invitation to ${e.target} again`;
+    case 'invitation.accepted': return `${who(a.user_id, e.target)} accepted the invitation and joined as ${a.role}`;
+    case 'invitation.declined': return `${e.target} declined the invitation`;
+    case 'invitation.revoked': return `${actor} revoked the invitation to ${e.target}`;
+    case 'invitation.expired': return `The invitation to ${e.target} expired`;
     case 'org.created': return `${actor} created the organization`;
     case 'org.updated': return `${actor} updated the organization's settings`;
     case 'org.deleted': return `${actor} deleted the organization`;
-    case 'org.ownership_transferred': return `${actor} made ${who(a.owner_id || e.target)} the owner`;
-    case 'user.created': return `${actor} created the account of ${target}`;
-    case 'user.updated': return `${actor} updated the account of ${target}`;
-    case 'user.deleted': return `${actor} deleted the account of ${target}`;
-    default: return `${actor}: ${e.action} ${target}`;
+    case 'org.ownership_transferred': return `${actor} made ${who(a.owner_id)} the owner`;
+    case 'user.created': return `${actor} created the account of ${who(e.target, a.email)}`;
+    case 'user.updated': return `${actor} updated the account of ${who(e.target, b.email)}`;
+    case 'user.deleted': return `${actor} deleted the account of ${who(e.target, b.email)}`;
+    case 'user.email_changed': return `${who(e.target)} changed their email from ${b.email} to ${a.email}`;
+    default: return `${actor}: ${e.action} (${e.target})`;
   }
 }
 
@@ -88,7 +95,7 @@ export async function audit(root, ctx) {
   const org = ctx.org;
   const names = new Map((await allMembers(org)).map((m) => [m.user_id, m.name]));
   names.set(ctx.user.id, ctx.user.name);
-  const who = (id) => names.get(id) || (typeof id === 'string' && id.includes('@') ? id : 'a former member');
+  const who = (id, fallback) => names.get(id) || fallback || 'a former member';
   const list = h('div', {});
   const cursors = [null];
   const load = async (cursor) => {

@@ -14,7 +14,7 @@ export async function orgs(root, ctx, { reload }) {
   const list = h('div', {});
   const cursors = [null];
   const load = async (cursor) => {
-    const page = await api('GET', `/orgs${q({ limit: 50, cursor })}`);
+    const page = await api('GET', `/orgs${q({ limit: 100, cursor })}`);
     list.replaceChildren(table(['Name', 'Code', 'Description', 'Tier', 'Members', 'Actions'], page.items.map((o) => h('tr', {},
       h('td', {}, o.name), h('td', {}, o.code), h('td', {}, o.description || ''), h('td', {}, o.tier), h('td', {}, String(o.member_count ?? '')),
       h('td', {}, h('div', { class: 'actions' },
@@ -80,7 +80,9 @@ export async function users(root, ctx) {
     const body = clean(v);
     if (body.platform_admin) body.platform_admin = true;
     if (u) {
-      if (u.role === 'owner') delete body.role;
+      // Only what changed: the same email or role sent back is still a change request.
+      for (const k of ['email', 'name', 'role']) if (body[k] === (u[k] || '')) delete body[k];
+      if (v.role === '' && !u.role) delete body.role;
       await api('PATCH', `/users/${u.id}`, body);
     } else await api('POST', '/users', body);
     closeDialog();

@@ -8,7 +8,6 @@ use super::router::{Route, resolve};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use sha2::{Digest, Sha256};
-use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Op {
@@ -33,66 +32,43 @@ pub const ROUTES: &[Route<Op>] = &[
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-const INDEX: &str = include_str!("../../../console/index.html");
+/// (name, content type, bytes) of a static file.
+pub type Asset = (&'static str, &'static str, &'static [u8]);
 
-/// (name, content type, bytes) of every file the index may reference.
-pub const ASSETS: &[(&str, &str, &[u8])] = &[
-    (
-        "app.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../../console/app.css"),
-    ),
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../console/app.js"),
-    ),
-    (
-        "api.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../console/api.js"),
-    ),
-    (
-        "ui.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../console/ui.js"),
-    ),
-    (
-        "members.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../console/members.js"),
-    ),
-    (
-        "org.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../console/org.js"),
-    ),
-    (
-        "platform.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../console/platform.js"),
-    ),
-];
+/// The console's files (compiled into the `console` function, functions/console) with the
+/// index pointing at their current hash.
+pub struct Site {
+    index: String,
+    version: String,
+    assets: &'static [Asset],
+}
 
-/// The assets' content hash: it changes whenever any asset does.
-pub fn version() -> &'static str {
-    static VERSION: OnceLock<String> = OnceLock::new();
-    VERSION.get_or_init(|| {
+impl Site {
+    /// `index` names each asset as `/console/{{VERSION}}/<name>`.
+    pub fn new(index: &str, assets: &'static [Asset]) -> Site {
         let mut h = Sha256::new();
-        for (name, _, bytes) in ASSETS {
+        for (name, _, bytes) in assets {
             h.update(name.as_bytes());
             h.update(bytes);
         }
-        h.finalize()[..6].iter().map(|b| format!("{b:02x}")).collect()
-    })
+        let version: String = h.finalize()[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Site {
+            index: index.replace("{{VERSION}}", &version),
+            version,
+            assets,
+        }
+    }
+
+    /// The assets' content hash: it changes whenever any asset does.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
 }
 
-fn index_html() -> &'static str {
-    static HTML: OnceLock<String> = OnceLock::new();
-    HTML.get_or_init(|| INDEX.replace("{{VERSION}}", version()))
-}
-
-pub fn handle(req: &Request) -> Response<Body> {
+pub fn handle(site: &Site, req: &Request) -> Response<Body> {
     let (op, params) = match resolve(ROUTES, req.method().as_str(), req.uri().path()) {
         Ok(found) => found,
         Err(e) => return super::problem::problem_response(&e),
@@ -100,29 +76,29 @@ pub fn handle(req: &Request) -> Response<Body> {
     match op {
         Op::Index => file(
             "text/html; charset=utf-8",
-            index_html().as_bytes(),
+            site.index.clone().into_bytes(),
             "no-cache",
         ),
         Op::Asset => {
             let name = params.get("asset").unwrap_or_default();
-            let Some((_, kind, bytes)) = ASSETS.iter().find(|(n, _, _)| *n == name) else {
+            let Some((_, kind, bytes)) = site.assets.iter().find(|(n, _, _)| *n == name) else {
                 return super::problem::problem_response(
                     &crate::error::ServiceError::RouteNotFound,
                 );
             };
             // An index from before a deploy asks for its old hash: it gets today's file,
             // not cached, rather than a broken page.
-            let cache = if params.get("version") == Some(version()) {
+            let cache = if params.get("version") == Some(site.version()) {
                 "public, max-age=31536000, immutable"
             } else {
                 "no-cache"
             };
-            file(kind, bytes, cache)
+            file(kind, bytes.to_vec(), cache)
         }
     }
 }
 
-fn file(kind: &'static str, bytes: &'static [u8], cache: &'static str) -> Response<Body> {
+fn file(kind: &'static str, bytes: Vec<u8>, cache: &'static str) -> Response<Body> {
     let mut res = Response::new(Body::from(bytes));
     *res.status_mut() = StatusCode::OK;
     let h = res.headers_mut();
@@ -152,25 +128,32 @@ fn file(kind: &'static str, bytes: &'static [u8], cache: &'static str) -> Respon
 mod tests {
     use super::*;
 
-    fn get(path: &str) -> Response<Body> {
+    const ASSETS: &[Asset] = &[("app.js", "text/javascript", b"export {};")];
+
+    fn get(site: &Site, path: &str) -> Response<Body> {
         let req = lambda_http::http::Request::builder()
             .uri(path)
             .body(Body::Empty)
             .unwrap();
-        handle(&req)
+        handle(site, &req)
     }
 
     #[test]
-    fn index_names_every_asset_it_loads_under_the_current_hash() {
-        let res = get("/console");
+    fn index_names_its_assets_under_the_current_hash() {
+        let site = Site::new(
+            "<script type=module src=/console/{{VERSION}}/app.js></script>",
+            ASSETS,
+        );
+        let res = get(&site, "/console");
         assert_eq!(res.headers()[header::CACHE_CONTROL], "no-cache");
+        let csp = res.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe"));
         let Body::Binary(html) = res.body() else {
             panic!("binary body")
         };
         let html = String::from_utf8_lossy(html);
-        assert!(html.contains(&format!("/console/{}/app.js", version())));
-        assert!(!html.contains("<script>") && !html.contains("style="));
-        let res = get(&format!("/console/{}/app.js", version()));
+        assert!(html.contains(&format!("/console/{}/app.js", site.version())));
+        let res = get(&site, &format!("/console/{}/app.js", site.version()));
         assert_eq!(res.status(), 200);
         assert!(
             res.headers()[header::CACHE_CONTROL]
@@ -179,8 +162,16 @@ mod tests {
                 .contains("immutable")
         );
         assert_eq!(res.headers()[header::X_FRAME_OPTIONS], "DENY");
-        assert_eq!(get("/console/old/app.js").headers()[header::CACHE_CONTROL], "no-cache");
-        assert_eq!(get(&format!("/console/{}/x.js", version())).status(), 404);
-        assert_eq!(get("/console/a/b/c").status(), 404);
+        assert_eq!(res.headers()[header::REFERRER_POLICY], "no-referrer");
+        // An old index's hash: today's file, not cached.
+        assert_eq!(
+            get(&site, "/console/old/app.js").headers()[header::CACHE_CONTROL],
+            "no-cache"
+        );
+        assert_eq!(get(&site, &format!("/console/{}/x.js", site.version())).status(), 404);
+        assert_eq!(get(&site, "/console/a/b/c").status(), 404);
+        // Any change to an asset is a new hash.
+        const OTHER: &[Asset] = &[("app.js", "text/javascript", b"export {} ;")];
+        assert_ne!(Site::new("", OTHER).version(), site.version());
     }
 }
