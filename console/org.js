@@ -95,7 +95,7 @@ export async function audit(root, ctx) {
   const org = ctx.org;
   const names = new Map((await allMembers(org)).map((m) => [m.user_id, m.name]));
   names.set(ctx.user.id, ctx.user.name);
-  const who = (id, fallback) => names.get(id) || fallback || 'a former member';
+  const who = (id, fallback) => names.get(id) || fallback || 'someone outside the organization';
   const list = h('div', {});
   const cursors = [null];
   const load = async (cursor) => {

@@ -50,7 +50,9 @@ export function showError(form, e) {
     if (slot) slot.textContent = f.message;
     else rest.push(f.field ? `${f.field}: ${f.message}` : f.message);
   }
-  general.textContent = rest.length ? `${e.message} ${rest.join('; ')}` : e.message;
+  const mapped = (e.fields || []).length - rest.length;
+  general.textContent = rest.length ? `${e.message} ${rest.join('; ')}`
+    : mapped ? 'Check the fields marked below.' : e.message;
 }
 
 const dlg = () => document.getElementById('dialog');

@@ -420,17 +420,25 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     for e in &invitees {
         c.keys(&format!("{e}{ENTER}")).await;
     }
+    // A fourth address, typed with a comma, that the API refuses with its reason.
+    c.keys("not-an-address,").await;
     c.wait(&format!("//span[@class='chip' and contains(., '{}')]", invitees[2]))
+        .await;
+    c.wait("//span[@class='chip' and contains(., 'not-an-address')]")
         .await;
     c.audit("invite").await;
     c.shot("invite").await;
     c.click("//dialog//button[.='Send invitations']").await;
-    c.wait("//ul[@id='invite-results' and count(li)=3]").await;
+    c.wait("//ul[@id='invite-results' and count(li)=4]").await;
     let results = c.d.text("#invite-results").await;
     assert_eq!(results.matches(": invited").count(), 3, "{results}");
+    assert!(results.contains("not-an-address: invalid ("), "{results}");
     c.toast("3 invitations sent").await;
+    // Escape closes the dialog and focus goes back to the button that opened it.
     c.keys(ESCAPE).await;
     c.gone("//dialog[@open]").await;
+    let focused = c.exec("return document.activeElement.id", json!([])).await;
+    assert_eq!(focused, "invite-open");
     for e in &invitees {
         c.wait(&format!("{}//span[.='pending']", Console::row(e)))
             .await;
@@ -577,6 +585,13 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     c.type_in("//dialog//input[@name='email']", &created).await;
     c.type_in("//dialog//input[@name='name']", "Katherine Johnson")
         .await;
+    // Item 5: a field error appears next to its field.
+    c.type_in("//dialog//input[@name='password']", "short").await;
+    c.click("//dialog//button[.='Create user']").await;
+    c.wait("//dialog//div[@data-field='password']/span[@class='err' and string-length(.) > 0]")
+        .await;
+    c.shot("field-error").await;
+    c.clear("//dialog//input[@name='password']").await;
     c.type_in("//dialog//input[@name='password']", PASSWORD).await;
     c.audit("new-user").await;
     c.click("//dialog//button[.='Create user']").await;
