@@ -138,7 +138,7 @@ export async function members(root, ctx) {
       if (e.code !== 'bulk_refused') return toast(e.message, true);
       // Nothing changed: name every person who blocked it.
       const blockers = h('ul', { class: 'blockers' }, e.fields.map((f) => {
-        const p = rows.get(f.field);
+        const p = f.name ? { name: f.name, email: f.email } : rows.get(f.field);
         return h('li', {}, `${p ? label(p) : f.field}: ${f.message.replace(/^[a-z_]+: /, '')}`);
       }));
       openDialog('Nothing was changed', h('div', { role: 'alert' }, h('p', {}, 'The change was refused because of:'), blockers,

@@ -99,6 +99,40 @@ async fn sign_in_sets_an_http_only_strict_cookie_that_refreshes_and_signs_out() 
 }
 
 // ---------------------------------------------------------------------------------------
+// What the console needs from the API (item 9).
+
+#[tokio::test]
+async fn a_bulk_refusal_names_blockers_of_the_organization_and_no_one_else() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let admin = t.member_of(org, OrgRole::Admin).await;
+    let member = t.member_of(org, OrgRole::Member).await;
+    let (other, _) = t.org_with_owner().await;
+    let outsider = t.member_of(other, OrgRole::Member).await;
+    let ids = [&member, &owner, &admin, &outsider].map(|a| a.user.id.to_string());
+    let r = t
+        .bulk_role(&admin, org, json!({"user_ids": ids, "role": "member"}))
+        .await;
+    assert_eq!((r.status, r.code()), (409, "bulk_refused"), "{}", r.body);
+    let errors = r.body["errors"].as_array().unwrap();
+    let by_id = |id: &str| {
+        errors
+            .iter()
+            .find(|e| e["field"] == id)
+            .unwrap_or_else(|| panic!("{id} not among {errors:?}"))
+    };
+    for blocker in [&owner, &admin] {
+        let e = by_id(&blocker.user.id.to_string());
+        assert_eq!(e["name"], blocker.user.name.as_str(), "{e}");
+        assert_eq!(e["email"], blocker.user.email.as_ref() as &str, "{e}");
+    }
+    // Someone else's member is not named to this organization's admin.
+    let e = by_id(&outsider.user.id.to_string());
+    assert!(e.get("name").is_none() && e.get("email").is_none(), "{e}");
+    assert_eq!(errors.len(), 3, "{errors:?}");
+}
+
+// ---------------------------------------------------------------------------------------
 // The console in a browser (items 1 to 5, 8, 10, 11).
 
 const ENTER: &str = "\u{E007}";
