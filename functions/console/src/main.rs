@@ -17,9 +17,17 @@ const ASSETS: &[Asset] = &[
     ("app.js", JS, include_bytes!("../../../console/app.js")),
     ("api.js", JS, include_bytes!("../../../console/api.js")),
     ("ui.js", JS, include_bytes!("../../../console/ui.js")),
-    ("members.js", JS, include_bytes!("../../../console/members.js")),
+    (
+        "members.js",
+        JS,
+        include_bytes!("../../../console/members.js"),
+    ),
     ("org.js", JS, include_bytes!("../../../console/org.js")),
-    ("platform.js", JS, include_bytes!("../../../console/platform.js")),
+    (
+        "platform.js",
+        JS,
+        include_bytes!("../../../console/platform.js"),
+    ),
 ];
 
 #[tokio::main]

@@ -2,8 +2,8 @@
 
 use super::router::{Route, resolve};
 use super::{Reply, cookie, json, json_body, no_content};
-use crate::error::ServiceResult;
 use crate::app::App;
+use crate::error::ServiceResult;
 use crate::services::{auth, caller};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};

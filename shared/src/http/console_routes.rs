@@ -146,7 +146,9 @@ mod tests {
         );
         let res = get(&site, "/console");
         assert_eq!(res.headers()[header::CACHE_CONTROL], "no-cache");
-        let csp = res.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
         assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe"));
         let Body::Binary(html) = res.body() else {
             panic!("binary body")
@@ -168,7 +170,10 @@ mod tests {
             get(&site, "/console/old/app.js").headers()[header::CACHE_CONTROL],
             "no-cache"
         );
-        assert_eq!(get(&site, &format!("/console/{}/x.js", site.version())).status(), 404);
+        assert_eq!(
+            get(&site, &format!("/console/{}/x.js", site.version())).status(),
+            404
+        );
         assert_eq!(get(&site, "/console/a/b/c").status(), 404);
         // Any change to an asset is a new hash.
         const OTHER: &[Asset] = &[("app.js", "text/javascript", b"export {} ;")];

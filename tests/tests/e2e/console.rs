@@ -36,7 +36,10 @@ fn value_of(set_cookie: &str) -> String {
 async fn with_cookie(t: &TestApp, path: &str, cookie: &str, content_type: &str) -> common::Reply {
     let mut req = request("POST", path, None, Some("{}"));
     let h = req.headers_mut();
-    h.insert(header::COOKIE, format!("roster_refresh={cookie}").parse().unwrap());
+    h.insert(
+        header::COOKIE,
+        format!("roster_refresh={cookie}").parse().unwrap(),
+    );
     h.insert(header::CONTENT_TYPE, content_type.parse().unwrap());
     h.insert(header::HOST, "127.0.0.1:9000".parse().unwrap());
     t.dispatch(req).await
@@ -281,8 +284,10 @@ impl Console {
     }
 
     async fn choose(&self, select_id: &str, value: &str) {
-        self.click(&format!("//select[@id='{select_id}']/option[@value='{value}']"))
-            .await;
+        self.click(&format!(
+            "//select[@id='{select_id}']/option[@value='{value}']"
+        ))
+        .await;
     }
 
     async fn toast(&self, contains: &str) {
@@ -320,7 +325,10 @@ impl Console {
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_else(|| panic!("axe-core did not run on {view}: {out}"));
         // A run that checked nothing would pass vacuously.
-        assert!(report["passes"].as_u64().unwrap_or(0) > 5, "{view}: {report}");
+        assert!(
+            report["passes"].as_u64().unwrap_or(0) > 5,
+            "{view}: {report}"
+        );
         let bad = report["bad"]
             .as_array()
             .map(|a| a.iter().map(|v| v.to_string()).collect())
@@ -456,8 +464,11 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     }
     // A fourth address, typed with a comma, that the API refuses with its reason.
     c.keys("not-an-address,").await;
-    c.wait(&format!("//span[@class='chip' and contains(., '{}')]", invitees[2]))
-        .await;
+    c.wait(&format!(
+        "//span[@class='chip' and contains(., '{}')]",
+        invitees[2]
+    ))
+    .await;
     c.wait("//span[@class='chip' and contains(., 'not-an-address')]")
         .await;
     c.audit("invite").await;
@@ -487,11 +498,8 @@ async fn every_seed_walkthrough_in_a_real_browser() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     c.open("/console").await;
-    c.wait(&format!(
-        "{}//span[.='active']",
-        Console::row(&invitees[0])
-    ))
-    .await;
+    c.wait(&format!("{}//span[.='active']", Console::row(&invitees[0])))
+        .await;
     let drawn = c
         .exec(
             "const m = performance.getEntriesByName('members-drawn')[0]; return m ? m.startTime : null",
@@ -510,11 +518,17 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     c.toast("Grace Hopper").await;
     c.wait(&format!("{}/td[4][.='admin']", Console::row(&invitees[0])))
         .await;
-    c.click(&format!("{}//button[.='Resend']", Console::row(&invitees[1])))
-        .await;
+    c.click(&format!(
+        "{}//button[.='Resend']",
+        Console::row(&invitees[1])
+    ))
+    .await;
     c.toast(&format!("{} was sent again", invitees[1])).await;
-    c.click(&format!("{}//button[.='Revoke']", Console::row(&invitees[2])))
-        .await;
+    c.click(&format!(
+        "{}//button[.='Revoke']",
+        Console::row(&invitees[2])
+    ))
+    .await;
     c.audit("confirm").await;
     c.click("//dialog//button[.='Revoke']").await;
     c.toast("was revoked").await;
@@ -547,9 +561,7 @@ async fn every_seed_walkthrough_in_a_real_browser() {
         .unwrap()
         .unwrap()
         .id;
-    let r = t
-        .remove(&owner, org_id, alan_id.to_string().as_str())
-        .await;
+    let r = t.remove(&owner, org_id, alan_id.to_string().as_str()).await;
     assert_eq!(r.status, 204, "{}", r.body);
     c.choose("bulk-action", "remove").await;
     c.click("//button[@id='bulk-apply']").await;
@@ -590,7 +602,7 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     c.wait("//button[.='Sign in']").await;
 
     // Item 4: a member who is not an admin.
-    c.sign_in(&plain.user.email.to_string()).await;
+    c.sign_in(plain.user.email.as_ref()).await;
     c.wait("//h1[.='This console is for administrators']").await;
     c.wait("//p[contains(., 'Console & Co')]").await;
     assert!(c.try_find("xpath", "//nav//a").await.is_none());
@@ -599,7 +611,7 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     c.sign_out().await;
 
     // Item 3: the platform admin.
-    c.sign_in(&root.user.email.to_string()).await;
+    c.sign_in(root.user.email.as_ref()).await;
     c.wait("//h1[.='Organizations']").await;
     c.wait(&format!("//td[.='{code}']")).await;
     c.audit("organizations").await;
@@ -611,7 +623,7 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     c.choose("u-org", &org).await;
     c.wait(&Console::row(&invitees[0])).await;
     c.click("//input[@id='u-admins']").await;
-    c.wait(&Console::row(&root.user.email.to_string())).await;
+    c.wait(&Console::row(root.user.email.as_ref())).await;
     c.gone(&Console::row(&invitees[0])).await;
     c.click("//input[@id='u-admins']").await;
     c.click("//button[.='New User']").await;
@@ -620,13 +632,15 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     c.type_in("//dialog//input[@name='name']", "Katherine Johnson")
         .await;
     // Item 5: a field error appears next to its field.
-    c.type_in("//dialog//input[@name='password']", "short").await;
+    c.type_in("//dialog//input[@name='password']", "short")
+        .await;
     c.click("//dialog//button[.='Create user']").await;
     c.wait("//dialog//div[@data-field='password']/span[@class='err' and string-length(.) > 0]")
         .await;
     c.shot("field-error").await;
     c.clear("//dialog//input[@name='password']").await;
-    c.type_in("//dialog//input[@name='password']", PASSWORD).await;
+    c.type_in("//dialog//input[@name='password']", PASSWORD)
+        .await;
     c.audit("new-user").await;
     c.click("//dialog//button[.='Create user']").await;
     c.toast(&format!("{created} created")).await;
@@ -637,8 +651,11 @@ async fn every_seed_walkthrough_in_a_real_browser() {
         .await;
     c.click("//dialog//button[.='Save']").await;
     c.toast(&format!("{created} saved")).await;
-    c.wait(&format!("{}/td[.='Katherine G. Johnson']", Console::row(&created)))
-        .await;
+    c.wait(&format!(
+        "{}/td[.='Katherine G. Johnson']",
+        Console::row(&created)
+    ))
+    .await;
     c.shot("users").await;
     c.audit("users").await;
     assert_eq!(t.sign_in(&created, PASSWORD).await.status, 200);
@@ -685,12 +702,11 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     c.gone(&format!("//td[.='{code}']")).await;
     assert_eq!(t.org(&root, org_id).await.status, 404);
 
-    let _ = c
-        .d
-        .http
-        .delete(format!("{}/session/{}", c.d.base, c.d.session))
-        .send()
-        .await;
+    let _ =
+        c.d.http
+            .delete(format!("{}/session/{}", c.d.base, c.d.session))
+            .send()
+            .await;
 
     // Figures for docs/BENCHMARKS.md.
     eprintln!(
