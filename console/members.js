@@ -18,7 +18,7 @@ function rowOf(e) {
 export async function members(root, ctx) {
   const org = ctx.org;
   const me = ctx.user;
-  const state = { role: '', status: '', cursors: [null] };
+  const state = { role: '', status: '', q: '', cursors: [null] };
   const rows = new Map();
   const selected = new Set();
   const roleSel = select('f-role', 'role', ROLES, '');
@@ -32,9 +32,12 @@ export async function members(root, ctx) {
     let page;
     if (state.status === 'pending' || state.status === 'expired') {
       page = await api('GET', `/orgs/${org.id}/invitations${q({ ...common, status: state.status })}`);
-      page.items = page.items.filter((i) => !state.role || i.role === state.role);
+      const term = state.q.toLowerCase();
+      page.items = page.items.filter((i) => (!state.role || i.role === state.role) && i.email.includes(term));
     } else {
-      page = await api('GET', `/orgs/${org.id}/members${q({ ...common, role: state.role, include_pending: state.status === 'active' ? '' : 'true' })}`);
+      // A search finds members only (the API's rule); pending ones are a status away.
+      const pending = state.status === 'active' || state.q ? '' : 'true';
+      page = await api('GET', `/orgs/${org.id}/members${q({ ...common, role: state.role, q: state.q, include_pending: pending })}`);
     }
     rows.clear();
     selected.clear();
@@ -146,12 +149,19 @@ export async function members(root, ctx) {
     }
   }
 
+  const search = h('input', { type: 'search', id: 'f-q', autocomplete: 'off', placeholder: 'Email or name' });
+  let timer;
+  search.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { state.q = search.value.trim(); state.cursors = [null]; load(null); }, 300);
+  });
   roleSel.addEventListener('change', () => { state.role = roleSel.value; state.cursors = [null]; load(null); });
   statusSel.addEventListener('change', () => { state.status = statusSel.value; state.cursors = [null]; load(null); });
   root.append(
     h('h1', {}, `Members of ${org.name}`),
     h('div', { class: 'tools' },
       h('button', { type: 'button', class: 'primary', id: 'invite-open', onclick: () => invite(org, reload) }, 'Invite New User'),
+      h('div', { class: 'field' }, h('label', { for: 'f-q' }, 'Search'), search),
       h('div', { class: 'field' }, h('label', { for: 'f-role' }, 'Role'), roleSel),
       h('div', { class: 'field' }, h('label', { for: 'f-status' }, 'Status'), statusSel),
       h('div', { class: 'field' }, h('label', { for: 'bulk-action' }, 'Bulk action'), bulkSel),

@@ -53,12 +53,12 @@ export async function orgs(root, ctx, { reload }) {
 }
 
 export async function users(root, ctx) {
-  const state = { org: ctx.org?.id || '', admins: false, cursors: [null] };
+  const state = { org: ctx.org?.id || '', admins: false, q: '', cursors: [null] };
   const orgSel = orgSelect(ctx, 'u-org', state.org);
   const adminsBox = h('input', { type: 'checkbox', id: 'u-admins' });
   const list = h('div', {});
   const load = async (cursor) => {
-    const page = await api('GET', `/users${q(state.admins ? { platform_admins: 'true', cursor } : { org_id: state.org, cursor })}`);
+    const page = await api('GET', `/users${q(state.admins ? { platform_admins: 'true', cursor } : { org_id: state.org, q: state.q, cursor })}`);
     list.replaceChildren(table(['Name', 'Email', 'Role', 'Platform admin', 'Created', 'Actions'], page.items.map((u) => h('tr', { 'data-email': u.email },
       h('td', {}, u.name), h('td', {}, u.email), h('td', {}, u.role || ''), h('td', {}, u.platform_admin ? 'Yes' : 'No'), h('td', {}, date(u.created_at)),
       h('td', {}, h('div', { class: 'actions' },
@@ -68,7 +68,13 @@ export async function users(root, ctx) {
   };
   const reset = () => { state.cursors = [null]; load(null); };
   orgSel.addEventListener('change', () => { state.org = orgSel.value; reset(); });
-  adminsBox.addEventListener('change', () => { state.admins = adminsBox.checked; orgSel.disabled = adminsBox.checked; reset(); });
+  const search = h('input', { type: 'search', id: 'u-q', autocomplete: 'off', placeholder: 'Email or name' });
+  let timer;
+  search.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { state.q = search.value.trim(); reset(); }, 300);
+  });
+  adminsBox.addEventListener('change', () => { state.admins = adminsBox.checked; orgSel.disabled = search.disabled = adminsBox.checked; reset(); });
   const edit = (u) => openDialog(u ? `Edit ${u.email}` : 'New User', form([
     field('Email', 'email', { type: 'email', value: u?.email || '', required: true }),
     field('Name', 'name', { value: u?.name || '', required: true }),
@@ -102,6 +108,7 @@ export async function users(root, ctx) {
   root.append(h('h1', {}, 'Users'),
     h('div', { class: 'tools' },
       h('div', { class: 'field' }, h('label', { for: 'u-org' }, 'Organization'), orgSel),
+      h('div', { class: 'field' }, h('label', { for: 'u-q' }, 'Search'), search),
       h('label', { class: 'check' }, adminsBox, 'Global administrators'),
       h('button', { type: 'button', class: 'primary', onclick: () => edit(null) }, 'New User')), list);
   await load(null);

@@ -37,7 +37,13 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
             let limit = page_limit(query(req, "limit").as_deref());
             let pending = query(req, "include_pending").as_deref() == Some("true");
             let (role, cursor) = (query(req, "role"), query(req, "cursor"));
-            let q = members::list_query(role.as_deref(), pending, cursor.as_deref());
+            let search = query(req, "q");
+            let q = members::list_query(
+                role.as_deref(),
+                pending,
+                cursor.as_deref(),
+                search.as_deref(),
+            );
             // The page is read in the caller's round trip, and used only once they may see it.
             let read = async {
                 Ok(match (super::path_org(&params), &limit, &q) {

@@ -128,10 +128,18 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
             let limit = page_limit(query(req, "limit").as_deref())?;
             let admins = query(req, "platform_admins").as_deref() == Some("true");
             let (org, cursor) = (query(req, "org_id"), query(req, "cursor"));
-            json(
-                StatusCode::OK,
-                &users::list(app, &who, org.as_deref(), admins, limit, cursor.as_deref()).await?,
+            let search = crate::storage::MemberSearch::parse(query(req, "q").as_deref())?;
+            let page = users::list(
+                app,
+                &who,
+                org.as_deref(),
+                admins,
+                limit,
+                cursor.as_deref(),
+                search.as_ref(),
             )
+            .await?;
+            json(StatusCode::OK, &page)
         }
         Op::Get => {
             let (who, target) = with_target().await?;

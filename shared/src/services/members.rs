@@ -55,16 +55,26 @@ pub struct ListQuery {
     include_pending: bool,
     pending_phase: bool,
     inner: Option<String>,
+    search: Option<crate::storage::MemberSearch>,
 }
 
 pub fn list_query(
     role: Option<&str>,
     include_pending: bool,
     cursor: Option<&str>,
+    search: Option<&str>,
 ) -> ServiceResult<ListQuery> {
     let role = role
         .map(|r| OrgRole::parse(r).map_err(|e| ServiceError::field("role", e.message)))
         .transpose()?;
+    let search = crate::storage::MemberSearch::parse(search)?;
+    // A search finds members; pending invitations are the invitation list's (by status).
+    if search.is_some() && include_pending {
+        return Err(ServiceError::field(
+            "q",
+            "cannot be combined with include_pending",
+        ));
+    }
     let bad_cursor = || ServiceError::field("cursor", "is not a valid cursor");
     let (phase, inner) = match cursor {
         None => ("m", None),
@@ -84,6 +94,7 @@ pub fn list_query(
         include_pending,
         pending_phase: phase == "i",
         inner,
+        search,
     })
 }
 
@@ -113,6 +124,16 @@ pub async fn read_list(
         return Ok(ListPage {
             members: None,
             pending: Some(pending(inner).await?),
+        });
+    }
+    if let Some(search) = &q.search {
+        let found = app
+            .store
+            .list_members_matching(org, q.role, search, limit, inner)
+            .await?;
+        return Ok(ListPage {
+            members: Some(found),
+            pending: None,
         });
     }
     let members = app.store.list_members(org, q.role, limit, inner);

@@ -18,6 +18,7 @@ mod users;
 
 pub use attempts::Counter;
 pub use audit::Audit;
+pub use members::MemberSearch;
 pub use email_changes::EmailChange;
 pub use errors::sdk_error;
 pub use invitations::{InviteWrite, Link, Retention};

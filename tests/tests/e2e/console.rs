@@ -135,6 +135,63 @@ async fn a_bulk_refusal_names_blockers_of_the_organization_and_no_one_else() {
     assert_eq!(errors.len(), 3, "{errors:?}");
 }
 
+#[tokio::test]
+async fn members_and_users_are_found_by_email_or_name() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let root = t.platform_admin().await;
+    let mut made = Vec::new();
+    for name in ["Ada Lovelace", "Alan Turing", "Grace Hopper"] {
+        let email = unique_email(&name.to_lowercase().replace(' ', "."));
+        let r = t
+            .create_user_via_api(
+                &root,
+                json!({"email": email, "name": name, "password": PASSWORD, "role": "member", "org_id": org.to_string()}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        made.push(email);
+    }
+    let emails = |r: &common::Reply| -> Vec<String> {
+        let mut v: Vec<String> = r.body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", r.body))
+            .iter()
+            .map(|m| m["email"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    // By name (lower case finds a capitalised name), by part of an email, by a full name.
+    let r = t.members(&owner, org, "?q=lovelace").await;
+    assert_eq!(emails(&r), [made[0].clone()]);
+    let r = t.members(&owner, org, "?q=ada").await;
+    assert_eq!(emails(&r), [made[0].clone()]);
+    let r = t.members(&owner, org, "?q=Grace%20Hopper&role=member").await;
+    assert_eq!(emails(&r), [made[2].clone()]);
+    let r = t.members(&owner, org, "?q=alan.turing").await;
+    assert_eq!(emails(&r), [made[1].clone()]);
+    let r = t.members(&owner, org, "?q=nobody-here").await;
+    assert!(emails(&r).is_empty());
+    // Searching covers members; pending invitations have their own list.
+    let r = t.members(&owner, org, "?q=ada&include_pending=true").await;
+    assert_eq!((r.status, r.code()), (400, "validation_failed"), "{}", r.body);
+    let long = "x".repeat(101);
+    let r = t.members(&owner, org, &format!("?q={long}")).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+
+    // Users, the same way, as the org's owner and as a platform admin.
+    let r = t.call("GET", "/users?q=turing", Some(&owner.token), None).await;
+    assert_eq!(emails(&r), [made[1].clone()]);
+    let uri = format!("/users?org_id={org}&q=hopper");
+    let r = t.call("GET", &uri, Some(&root.token), None).await;
+    assert_eq!(emails(&r), [made[2].clone()]);
+    let r = t
+        .call("GET", "/users?platform_admins=true&q=x", Some(&root.token), None)
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+}
+
 // ---------------------------------------------------------------------------------------
 // The console in a browser (items 1 to 5, 8, 10, 11).
 
@@ -455,6 +512,13 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     c.sign_in(&owner_email).await;
     c.wait("//h1[contains(., 'Members of Console & Co')]").await;
     c.wait(&Console::row(&ada)).await;
+    // Search by name (item 9).
+    c.type_in("//input[@id='f-q']", "lovelace").await;
+    c.gone(&Console::row(&alan)).await;
+    c.wait(&Console::row(&ada)).await;
+    c.clear("//input[@id='f-q']").await;
+    c.type_in("//input[@id='f-q']", " ").await;
+    c.wait(&Console::row(&alan)).await;
 
     // Invite three by typing and pressing Enter; see them pending.
     c.click("//button[@id='invite-open']").await;
