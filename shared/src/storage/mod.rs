@@ -18,10 +18,10 @@ mod users;
 
 pub use attempts::Counter;
 pub use audit::Audit;
-pub use members::MemberSearch;
 pub use email_changes::EmailChange;
 pub use errors::sdk_error;
 pub use invitations::{InviteWrite, Link, Retention};
+pub use members::MemberSearch;
 pub use orgs::{NewOrg, OrgChanges};
 pub use quota::InviteQuota;
 pub use sessions::Session;

@@ -167,7 +167,9 @@ async fn members_and_users_are_found_by_email_or_name() {
     assert_eq!(emails(&r), [made[0].clone()]);
     let r = t.members(&owner, org, "?q=ada").await;
     assert_eq!(emails(&r), [made[0].clone()]);
-    let r = t.members(&owner, org, "?q=Grace%20Hopper&role=member").await;
+    let r = t
+        .members(&owner, org, "?q=Grace%20Hopper&role=member")
+        .await;
     assert_eq!(emails(&r), [made[2].clone()]);
     let r = t.members(&owner, org, "?q=alan.turing").await;
     assert_eq!(emails(&r), [made[1].clone()]);
@@ -175,19 +177,31 @@ async fn members_and_users_are_found_by_email_or_name() {
     assert!(emails(&r).is_empty());
     // Searching covers members; pending invitations have their own list.
     let r = t.members(&owner, org, "?q=ada&include_pending=true").await;
-    assert_eq!((r.status, r.code()), (400, "validation_failed"), "{}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "validation_failed"),
+        "{}",
+        r.body
+    );
     let long = "x".repeat(101);
     let r = t.members(&owner, org, &format!("?q={long}")).await;
     assert_eq!(r.status, 400, "{}", r.body);
 
     // Users, the same way, as the org's owner and as a platform admin.
-    let r = t.call("GET", "/users?q=turing", Some(&owner.token), None).await;
+    let r = t
+        .call("GET", "/users?q=turing", Some(&owner.token), None)
+        .await;
     assert_eq!(emails(&r), [made[1].clone()]);
     let uri = format!("/users?org_id={org}&q=hopper");
     let r = t.call("GET", &uri, Some(&root.token), None).await;
     assert_eq!(emails(&r), [made[2].clone()]);
     let r = t
-        .call("GET", "/users?platform_admins=true&q=x", Some(&root.token), None)
+        .call(
+            "GET",
+            "/users?platform_admins=true&q=x",
+            Some(&root.token),
+            None,
+        )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
 }
