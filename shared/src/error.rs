@@ -6,6 +6,12 @@
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    /// For a person who blocked a bulk change (`field` is their id), whom a person can
+    /// recognise: their name and email, given only for members of the caller's organization.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 impl FieldError {
@@ -13,7 +19,16 @@ impl FieldError {
         FieldError {
             field: field.into(),
             message: message.into(),
+            name: None,
+            email: None,
         }
+    }
+
+    /// The same refusal, naming the person it is about.
+    pub fn about(mut self, name: &str, email: &str) -> Self {
+        self.name = Some(name.to_string());
+        self.email = Some(email.to_string());
+        self
     }
 }
 

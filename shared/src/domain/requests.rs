@@ -59,6 +59,8 @@ pub struct ListMembers {
     /// The cursor points into the pending invitations (past the members).
     pub pending_phase: bool,
     pub cursor: Option<String>,
+    /// Members whose email or name holds this (never with `include_pending`).
+    pub search: Option<MemberSearch>,
 }
 
 impl ListMembers {
@@ -68,8 +70,17 @@ impl ListMembers {
         role: Option<&str>,
         include_pending: bool,
         cursor: Option<&str>,
+        search: Option<&str>,
     ) -> ServiceResult<Self> {
         let limit = PageLimit::parse(limit)?;
+        let search = MemberSearch::parse(search)?;
+        // A search finds members; pending invitations are the invitation list's (by status).
+        if search.is_some() && include_pending {
+            return Err(ServiceError::field(
+                "q",
+                "cannot be combined with include_pending",
+            ));
+        }
         let role = role
             .map(|r| OrgRole::parse(r).map_err(|e| ServiceError::field("role", e.message)))
             .transpose()?;
@@ -94,7 +105,39 @@ impl ListMembers {
             include_pending,
             pending_phase: phase == "i",
             cursor: inner,
+            search,
         })
+    }
+}
+
+/// A search of the member list by email or name (`?q=`): a substring, 1 to 100 characters.
+#[derive(Debug, Clone)]
+pub struct MemberSearch {
+    pub(crate) typed: String,
+    pub(crate) lower: String,
+    pub(crate) title: String,
+}
+
+impl MemberSearch {
+    /// The term, trimmed; none when blank; a validation error past 100 characters.
+    pub fn parse(raw: Option<&str>) -> ServiceResult<Option<MemberSearch>> {
+        let Some(typed) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        if typed.chars().count() > 100 {
+            return Err(ServiceError::field("q", "must be at most 100 characters"));
+        }
+        let lower = typed.to_lowercase();
+        let mut chars = lower.chars();
+        let title = chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect())
+            .unwrap_or_default();
+        Ok(Some(MemberSearch {
+            typed: typed.to_string(),
+            lower,
+            title,
+        }))
     }
 }
 
@@ -314,6 +357,8 @@ pub struct ListUsers {
     pub org: Option<OrgId>,
     pub platform_admins: bool,
     pub page: PageQuery,
+    /// Users of `org` whose email or name holds this.
+    pub search: Option<MemberSearch>,
 }
 
 /// The body of PATCH /users/{user_id}.
@@ -389,10 +434,29 @@ mod tests {
     fn page_limits_and_member_cursors() {
         assert_eq!(PageLimit::parse(None).unwrap().get(), 50);
         assert!(PageLimit::parse(Some("0")).is_err() && PageLimit::parse(Some("101")).is_err());
-        let q = ListMembers::parse(None, None, None, true, Some("i.abc")).unwrap();
+        let q = ListMembers::parse(None, None, None, true, Some("i.abc"), None).unwrap();
         assert!(q.pending_phase && q.cursor.as_deref() == Some("abc"));
-        assert!(ListMembers::parse(None, None, None, false, Some("i.abc")).is_err());
-        assert!(ListMembers::parse(None, None, Some("boss"), false, None).is_err());
+        assert!(ListMembers::parse(None, None, None, false, Some("i.abc"), None).is_err());
+        assert!(ListMembers::parse(None, None, Some("boss"), false, None, None).is_err());
+        // A search finds members only, and is bounded.
+        assert!(ListMembers::parse(None, None, None, true, None, Some("ada")).is_err());
+        let q = ListMembers::parse(None, None, None, false, None, Some("  Ada ")).unwrap();
+        let search = q.search.expect("a search");
+        assert_eq!(
+            (
+                search.typed.as_str(),
+                search.lower.as_str(),
+                search.title.as_str()
+            ),
+            ("Ada", "ada", "Ada")
+        );
+        assert!(
+            ListMembers::parse(None, None, None, false, None, Some("   "))
+                .unwrap()
+                .search
+                .is_none()
+        );
+        assert!(ListMembers::parse(None, None, None, false, None, Some(&"x".repeat(101))).is_err());
     }
 
     #[test]

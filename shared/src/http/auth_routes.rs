@@ -1,10 +1,11 @@
 //! The `auth` function: sign-in, refresh, sign-out, the caller's profile, and the JWKS.
 
 use super::router::{Route, resolve};
-use super::{Reply, json, json_body, no_content};
+use super::{Reply, cookie, json, json_body, no_content};
 use crate::app::App;
 use crate::domain::Email;
 use crate::domain::requests::{Login, RefreshToken};
+use crate::error::ServiceResult;
 use crate::services::auth;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -60,6 +61,31 @@ struct RefreshBody {
     refresh_token: String,
 }
 
+/// The console's body on refresh and logout: nothing, the token is in the cookie.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FromCookie {}
+
+/// The refresh token from the JSON body, or (body `{}`) from the console's cookie; without
+/// either, the body's own error, exactly as for a JSON client.
+fn refresh_token(req: &Request) -> ServiceResult<RefreshToken> {
+    match json_body::<RefreshBody>(req) {
+        Ok(body) => Ok(RefreshToken(body.refresh_token)),
+        Err(e) => match (json_body::<FromCookie>(req), cookie::refresh_token(req)) {
+            (Ok(FromCookie {}), Some(token)) => Ok(RefreshToken(token)),
+            _ => Err(e),
+        },
+    }
+}
+
+/// The token pair as JSON, and its refresh token in the console's cookie too.
+fn with_cookie(app: &App, req: &Request, pair: auth::TokenPair) -> Reply {
+    let mut res = json(StatusCode::OK, &pair)?;
+    let ttl = app.config.refresh_token_ttl.as_secs();
+    cookie::store(req, &mut res, &pair.refresh_token, ttl);
+    Ok(res)
+}
+
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     super::respond(dispatch(app, &req).await)
 }
@@ -74,17 +100,18 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
                 email: Email::parse(&body.email).ok(),
                 password: body.password,
             };
-            json(StatusCode::OK, &auth::login(&ctx, login).await?)
+            with_cookie(app, req, auth::login(&ctx, login).await?)
         }
         Op::Refresh => {
-            let body: RefreshBody = json_body(req)?;
-            let token = RefreshToken(body.refresh_token);
-            json(StatusCode::OK, &auth::refresh(&ctx, token).await?)
+            let token = refresh_token(req)?;
+            with_cookie(app, req, auth::refresh(&ctx, token).await?)
         }
         Op::Logout => {
-            let body: RefreshBody = json_body(req)?;
-            auth::logout(&ctx, RefreshToken(body.refresh_token)).await?;
-            no_content()
+            let token = refresh_token(req)?;
+            auth::logout(&ctx, token).await?;
+            let mut res = no_content()?;
+            cookie::clear(req, &mut res);
+            Ok(res)
         }
         Op::Me => json(StatusCode::OK, &auth::me(&ctx).await?),
         Op::Jwks => json(StatusCode::OK, &app.keys.jwks()),

@@ -44,6 +44,7 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
                 query(req, "role").as_deref(),
                 query(req, "include_pending").as_deref() == Some("true"),
                 query(req, "cursor").as_deref(),
+                query(req, "q").as_deref(),
             )?;
             json(StatusCode::OK, &members::list(&ctx, q).await?)
         }

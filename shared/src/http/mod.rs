@@ -6,6 +6,8 @@ pub mod audit_routes;
 pub mod auth_routes;
 mod body;
 pub mod change_role_routes;
+pub mod console_routes;
+pub mod cookie;
 mod email_page;
 pub mod invite_routes;
 pub mod members_routes;

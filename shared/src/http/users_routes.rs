@@ -4,7 +4,7 @@ use super::router::{Route, resolve};
 use super::{Reply, body_bytes, email_page, json, json_body, no_content, path_user, query};
 use crate::app::App;
 use crate::domain::OrgId;
-use crate::domain::requests::{DeleteUser, ListUsers, UpdateUser};
+use crate::domain::requests::{DeleteUser, ListUsers, MemberSearch, UpdateUser};
 use crate::error::ServiceError;
 use crate::services::{email_change, users};
 use lambda_http::http::StatusCode;
@@ -123,6 +123,7 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
                 org,
                 platform_admins: query(req, "platform_admins").as_deref() == Some("true"),
                 page,
+                search: MemberSearch::parse(query(req, "q").as_deref())?,
             };
             json(StatusCode::OK, &users::list(&ctx, list).await?)
         }

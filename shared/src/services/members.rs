@@ -72,6 +72,16 @@ async fn read_list(app: &App, org: &OrgId, q: &ListMembers) -> ServiceResult<Lis
             pending: Some(pending(inner).await?),
         });
     }
+    if let Some(search) = &q.search {
+        let found = app
+            .store
+            .list_members_matching(org, q.role, search, limit, inner)
+            .await?;
+        return Ok(ListPage {
+            members: Some(found),
+            pending: None,
+        });
+    }
     let members = app.store.list_members(org, q.role, limit, inner);
     if !q.include_pending {
         return Ok(ListPage {
@@ -246,14 +256,19 @@ fn bulk_targets(
                 id.to_string(),
                 "not a member of this organization",
             )),
-            Some(u) if u.role == Some(OrgRole::Owner) => blockers.push(FieldError::new(
-                id.to_string(),
-                "owner_protected: the owner cannot be changed or removed",
-            )),
-            Some(u) if u.id == caller.id => blockers.push(FieldError::new(
-                id.to_string(),
-                "a bulk change cannot include yourself",
-            )),
+            // Members of this organization are named (the caller manages them); an id
+            // outside it stays an id, so a refusal reveals nobody else's account.
+            Some(u) if u.role == Some(OrgRole::Owner) => blockers.push(
+                FieldError::new(
+                    id.to_string(),
+                    "owner_protected: the owner cannot be changed or removed",
+                )
+                .about(&u.name, u.email.as_ref()),
+            ),
+            Some(u) if u.id == caller.id => blockers.push(
+                FieldError::new(id.to_string(), "a bulk change cannot include yourself")
+                    .about(&u.name, u.email.as_ref()),
+            ),
             Some(_) => {}
         }
     }

@@ -121,10 +121,25 @@ pub async fn list(ctx: &Ctx<'_>, req: ListUsers) -> ServiceResult<Page<User>> {
     let caller = &ctx.caller().await?;
     let (org, platform_admins) = (req.org, req.platform_admins);
     let (limit, cursor) = (req.page.limit.get(), req.page.cursor.as_deref());
+    let search = req.search.as_ref();
+    let members = |org: crate::domain::OrgId| async move {
+        match search {
+            Some(q) => {
+                app.store
+                    .list_members_matching(&org, None, q, limit, cursor)
+                    .await
+            }
+            None => app.store.list_members(&org, None, limit, cursor).await,
+        }
+    };
     if caller.platform_admin {
         return match (org, platform_admins) {
+            (None, true) if search.is_some() => Err(ServiceError::field(
+                "q",
+                "searches an organization's users (org_id)",
+            )),
             (None, true) => app.store.list_platform_admins(limit, cursor).await,
-            (Some(org), false) => app.store.list_members(&org, None, limit, cursor).await,
+            (Some(org), false) => members(org).await,
             _ => Err(ServiceError::field(
                 "org_id",
                 "give org_id, or platform_admins=true",
@@ -137,7 +152,7 @@ pub async fn list(ctx: &Ctx<'_>, req: ListUsers) -> ServiceResult<Page<User>> {
     let own = caller.org_id.ok_or(ServiceError::Forbidden)?;
     let org = org.unwrap_or(own);
     access::manager(caller, &org)?;
-    app.store.list_members(&org, None, limit, cursor).await
+    members(org).await
 }
 
 /// The user if the caller may see them: themself, anyone for a platform admin, their org's

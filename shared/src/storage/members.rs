@@ -24,6 +24,18 @@ impl Store {
         limit: i32,
         cursor_raw: Option<&str>,
     ) -> ServiceResult<Page<User>> {
+        self.list_gsi1_users_matching(partition, role, None, limit, cursor_raw)
+            .await
+    }
+
+    async fn list_gsi1_users_matching(
+        &self,
+        partition: &str,
+        role: Option<OrgRole>,
+        search: Option<&super::MemberSearch>,
+        limit: i32,
+        cursor_raw: Option<&str>,
+    ) -> ServiceResult<Page<User>> {
         let start = cursor_raw
             .map(|c| {
                 cursor::decode(
@@ -41,11 +53,28 @@ impl Store {
             .index_name(keys::GSI1)
             .key_condition_expression("gsi1pk = :pk")
             .expression_attribute_values(":pk", s(partition));
+        let mut filters = Vec::new();
         if let Some(role) = role {
+            filters.push("#role = :role");
             query = query
-                .filter_expression("#role = :role")
                 .expression_attribute_names("#role", "role")
                 .expression_attribute_values(":role", s(role.as_str()));
+        }
+        if let Some(q) = search {
+            // Emails are stored lower case; names as typed, so the term is tried as typed,
+            // lower case and capitalised ("ada" finds "Ada Lovelace").
+            filters.push(
+                "(contains(email, :q_lower) OR contains(#name, :q_typed) OR \
+                 contains(#name, :q_lower) OR contains(#name, :q_title))",
+            );
+            query = query
+                .expression_attribute_names("#name", "name")
+                .expression_attribute_values(":q_lower", s(&q.lower))
+                .expression_attribute_values(":q_typed", s(&q.typed))
+                .expression_attribute_values(":q_title", s(&q.title));
+        }
+        if !filters.is_empty() {
+            query = query.filter_expression(filters.join(" AND "));
         }
         let (items, next_cursor) = self.query_page(query, &LIST_ATTRS, limit, start).await?;
         let items = items
@@ -63,6 +92,20 @@ impl Store {
         cursor_raw: Option<&str>,
     ) -> ServiceResult<Page<User>> {
         self.list_gsi1_users(&keys::org_members_pk(org), role, limit, cursor_raw)
+            .await
+    }
+
+    /// `list_members`, only those whose email or name contains the search term.
+    pub async fn list_members_matching(
+        &self,
+        org: &OrgId,
+        role: Option<OrgRole>,
+        search: &super::MemberSearch,
+        limit: i32,
+        cursor_raw: Option<&str>,
+    ) -> ServiceResult<Page<User>> {
+        let pk = keys::org_members_pk(org);
+        self.list_gsi1_users_matching(&pk, role, Some(search), limit, cursor_raw)
             .await
     }
 

@@ -22,6 +22,7 @@ pub mod table;
 mod tx;
 mod users;
 
+pub use crate::domain::requests::MemberSearch;
 pub use attempts::Counter;
 pub use audit::Audit;
 pub use conditions::Authority;

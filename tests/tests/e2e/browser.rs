@@ -12,12 +12,13 @@ use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+pub(crate) const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-struct Driver {
-    http: reqwest::Client,
-    base: String,
-    session: String,
+// Shared with the console suite (console.rs).
+pub(crate) struct Driver {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) session: String,
     process: Child,
 }
 
@@ -28,7 +29,12 @@ impl Drop for Driver {
 }
 
 impl Driver {
-    async fn start() -> Driver {
+    pub(crate) async fn start() -> Driver {
+        Self::start_sized("900,800").await
+    }
+
+    /// A browser with a window of `size` ("width,height").
+    pub(crate) async fn start_sized(size: &str) -> Driver {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -56,7 +62,7 @@ impl Driver {
                 "binary": "/usr/bin/chromium",
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                         "--window-size=900,800", format!("--user-data-dir={}", profile.display())]
+                         format!("--window-size={size}"), format!("--user-data-dir={}", profile.display())]
             }
         }}});
         let mut driver = Driver {
@@ -73,7 +79,7 @@ impl Driver {
         driver
     }
 
-    async fn post(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Value {
         let url = format!("{}{}", self.base, path);
         let res = self
             .http
@@ -85,7 +91,7 @@ impl Driver {
         res.json::<Value>().await.expect("json")["value"].clone()
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         let url = format!("{}/session/{}{}", self.base, self.session, path);
         self.http
             .get(url)
@@ -98,12 +104,12 @@ impl Driver {
             .clone()
     }
 
-    async fn session_post(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn session_post(&self, path: &str, body: Value) -> Value {
         self.post(&format!("/session/{}{}", self.session, path), body)
             .await
     }
 
-    async fn find(&self, css: &str) -> String {
+    pub(crate) async fn find(&self, css: &str) -> String {
         let found = self
             .session_post("/element", json!({"using": "css selector", "value": css}))
             .await;
@@ -113,7 +119,7 @@ impl Driver {
             .to_string()
     }
 
-    async fn text(&self, css: &str) -> String {
+    pub(crate) async fn text(&self, css: &str) -> String {
         let id = self.find(css).await;
         self.get(&format!("/element/{id}/text"))
             .await

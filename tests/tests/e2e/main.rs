@@ -11,6 +11,7 @@ mod accept;
 mod auth;
 mod browser;
 mod budgets;
+mod console;
 mod edge;
 mod events;
 mod faults;

@@ -94,6 +94,15 @@ fn function_routes() -> Routes {
     routes
 }
 
+/// The console's static files: served and routed like the API, but not API operations, so
+/// not in openapi.yaml.
+fn console_routes() -> Routes {
+    roster::http::console_routes::ROUTES
+        .iter()
+        .map(|r| ("console".into(), r.method.into(), r.path.into()))
+        .collect()
+}
+
 /// (method, path) of every operation under `paths:` in openapi.yaml.
 fn openapi_routes() -> BTreeSet<(String, String)> {
     let text = std::fs::read_to_string(root().join("openapi.yaml")).expect("openapi.yaml");
@@ -148,16 +157,17 @@ fn template_local_router_and_functions_agree() {
     let local = local_router_routes();
     let functions = function_routes();
     assert!(functions.len() >= 10, "{functions:?}");
+    let served: Routes = functions.union(&console_routes()).cloned().collect();
     let mut diffs = differences(
         &template,
         "template.yaml",
-        &functions,
+        &served,
         "the functions' route tables",
     );
     diffs.extend(differences(
         &local,
         "the local router (Cargo.toml)",
-        &functions,
+        &served,
         "the functions' route tables",
     ));
     let unassigned = |r: &Routes| -> Routes {
