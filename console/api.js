@@ -46,7 +46,9 @@ export async function resume() {
 
 export async function signOut() {
   try {
-    await send('POST', '/auth/logout', {});
+    // The refresh cookie only travels to /auth/refresh: sign-out names the session by the
+    // access token, and its answer clears the cookie.
+    if (access) await send('POST', '/auth/logout', {}, access);
   } finally {
     access = null;
   }

@@ -1,7 +1,9 @@
 //! The console's refresh cookie. A browser session keeps its refresh token where script
-//! cannot read it: an HttpOnly, SameSite=Strict cookie scoped to /auth (refresh and logout,
-//! the only routes that read it), Secure everywhere but on a loopback host (plain-HTTP local
-//! runs). JSON clients that send the token in the body never depend on it.
+//! cannot read it: an HttpOnly, SameSite=Strict cookie scoped to /auth/refresh (the one
+//! route that reads it), Secure everywhere but on a loopback host (plain-HTTP local runs).
+//! Sign-out ends the session its access token names (`sid`), so it needs no cookie; its
+//! answer clears the cookie all the same. JSON clients that send the token in the body never
+//! depend on it.
 //!
 //! CSRF: SameSite=Strict keeps the cookie off every cross-site request, and a request that
 //! uses the cookie must also be `Content-Type: application/json`, which no cross-site form
@@ -11,7 +13,7 @@ use lambda_http::http::{HeaderValue, header};
 use lambda_http::{Body, Request, Response};
 
 pub const NAME: &str = "roster_refresh";
-const PATH: &str = "/auth";
+const PATH: &str = "/auth/refresh";
 
 /// The refresh token from the cookie, if the request may use it: it carries the cookie and
 /// declares a JSON body.
@@ -122,7 +124,7 @@ mod tests {
             store(&req(&[("host", host)]), &mut res, "abc.def", 60);
             let v = res.headers()[header::SET_COOKIE].to_str().unwrap();
             assert!(v.contains("HttpOnly; SameSite=Strict"), "{v}");
-            assert!(v.contains("Path=/auth;"), "{v}");
+            assert!(v.contains("Path=/auth/refresh;"), "{v}");
             assert_eq!(v.ends_with("; Secure"), secure, "{host}: {v}");
         }
         let mut res = Response::new(Body::Empty);
@@ -131,7 +133,7 @@ mod tests {
             res.headers()[header::SET_COOKIE]
                 .to_str()
                 .unwrap()
-                .starts_with("roster_refresh=; Path=/auth; Max-Age=0")
+                .starts_with("roster_refresh=; Path=/auth/refresh; Max-Age=0")
         );
     }
 }

@@ -257,6 +257,17 @@ pub async fn logout(ctx: &Ctx<'_>, req: RefreshToken) -> ServiceResult<()> {
     Ok(())
 }
 
+/// Signs out the session the caller's access token was issued for (the console, whose
+/// refresh token is in a cookie only /auth/refresh receives). A token that names no session
+/// ends nothing; an invalid one is a 401.
+pub async fn logout_current(ctx: &Ctx<'_>) -> ServiceResult<()> {
+    ctx.verified()?;
+    match ctx.session() {
+        Some(id) => ctx.app.store.end_session(&id).await,
+        None => Ok(()),
+    }
+}
+
 /// The caller's own record, read again from the table.
 pub async fn me(ctx: &Ctx<'_>) -> ServiceResult<User> {
     ctx.caller().await

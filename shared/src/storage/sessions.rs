@@ -110,6 +110,19 @@ impl Store {
     }
 
     /// Deletes a session if `token_hash` is still its current secret; returns whether it did.
+    /// Ends a session named by a signed access token (sign-out without the refresh token):
+    /// the id embeds its user's, so a token can name only its own user's sessions.
+    pub async fn end_session(&self, id: &str) -> ServiceResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::session_pk(id), keys::SESSION_SK)))
+            .send()
+            .await
+            .map_err(super::sdk_error)?;
+        Ok(())
+    }
+
     pub async fn delete_session(&self, id: &str, token_hash: &str) -> ServiceResult<bool> {
         let out = self
             .client

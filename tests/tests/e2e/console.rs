@@ -55,7 +55,12 @@ async fn sign_in_sets_an_http_only_strict_cookie_that_refreshes_and_signs_out() 
     let r = t.sign_in(&email, PASSWORD).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let set = cookie_of(&r);
-    for part in ["HttpOnly", "SameSite=Strict", "Path=/auth;", "; Secure"] {
+    for part in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/auth/refresh;",
+        "; Secure",
+    ] {
         assert!(set.contains(part), "{part} missing: {set}");
     }
     // JSON clients still get the token in the body, and it is the cookie's.
@@ -81,6 +86,7 @@ async fn sign_in_sets_an_http_only_strict_cookie_that_refreshes_and_signs_out() 
     let second = value_of(&cookie_of(&r));
     assert_ne!(second, first);
     assert_eq!(second, r.body["refresh_token"].as_str().unwrap());
+    let access = r.body["access_token"].as_str().unwrap().to_string();
 
     // CSRF: a cookie on a request that is not JSON (what a cross-site form can send) is not
     // used, and a body-less JSON request without the cookie is refused as before.
@@ -89,16 +95,23 @@ async fn sign_in_sets_an_http_only_strict_cookie_that_refreshes_and_signs_out() 
     let r = t.call("POST", "/auth/refresh", None, Some(json!({}))).await;
     assert_eq!(r.status, 400, "{}", r.body);
 
-    // Sign-out by cookie ends the session on the server and clears the cookie.
-    let r = with_cookie(&t, "/auth/logout", &second, "application/json").await;
+    // The console signs out with its access token (the cookie never reaches /auth/logout):
+    // that token's session ends on the server and the answer clears the cookie.
+    let mut req = request("POST", "/auth/logout", Some(&access), Some("{}"));
+    req.headers_mut()
+        .insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+    let r = t.dispatch(req).await;
     assert_eq!(r.status, 204, "{}", r.body);
     assert!(
-        cookie_of(&r).starts_with("roster_refresh=; Path=/auth; Max-Age=0"),
+        cookie_of(&r).starts_with("roster_refresh=; Path=/auth/refresh; Max-Age=0"),
         "{}",
         cookie_of(&r)
     );
     let r = with_cookie(&t, "/auth/refresh", &second, "application/json").await;
-    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(r.status, 401, "the session is over: {}", r.body);
+    // Without a token, a body-less sign-out is refused as before.
+    let r = t.call("POST", "/auth/logout", None, Some(json!({}))).await;
+    assert_eq!(r.status, 400, "{}", r.body);
 }
 
 // ---------------------------------------------------------------------------------------
