@@ -77,11 +77,7 @@ async fn a_new_address_creates_its_account_and_is_signed_in() {
         ["invitation.accepted", "invitation.sent"]
     );
     // The join is its own entry (and event), naming the new member.
-    let joined: Vec<_> = audit
-        .items
-        .iter()
-        .filter(|a| a.action == "member.joined")
-        .collect();
+    let joined = t.audit_entries(org, "member.joined").await;
     assert_eq!(joined.len(), 1, "one member.joined entry");
     assert_eq!(joined[0].target, me.body["id"].as_str().unwrap_or_default());
     // Inviting the member again says so.

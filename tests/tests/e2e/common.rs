@@ -608,6 +608,20 @@ impl TestApp {
         }
     }
 
+    /// The organization's audit entries with `action`, newest first, read from the table.
+    pub async fn audit_entries(&self, org: OrgId, action: &str) -> Vec<roster::domain::AuditEntry> {
+        let page = self
+            .app
+            .store
+            .list_audit(&org, 100, None)
+            .await
+            .expect("audit");
+        page.items
+            .into_iter()
+            .filter(|a| a.action == action)
+            .collect()
+    }
+
     /// Creates an account directly in storage (as an operator or admin would).
     pub async fn create_user(
         &self,

@@ -372,12 +372,7 @@ async fn a_failed_email_is_recorded_and_a_resend_delivers_it() {
         .to_string();
     assert!(t.mails_to(&to).await.is_empty());
     // Recorded in the audit log too (an event for the applications), by no one.
-    let audit = t.app.store.list_audit(&org, 50, None).await.unwrap();
-    let failed: Vec<_> = audit
-        .items
-        .iter()
-        .filter(|a| a.action == "invitation.delivery_failed")
-        .collect();
+    let failed = t.audit_entries(org, "invitation.delivery_failed").await;
     assert_eq!(failed.len(), 1, "one delivery_failed entry");
     assert_eq!(
         (failed[0].target.as_str(), failed[0].actor),

@@ -421,30 +421,62 @@ async fn delete_user_refusals() {
 
 // --- change_roles, remove_members, transfer_ownership --------------------------------------
 
-#[tokio::test]
-async fn change_roles_refusals() {
+/// The two writes over a list of members, which refuse alike.
+#[derive(Clone, Copy)]
+enum MembersWrite {
+    ChangeRoles(OrgRole),
+    Remove,
+}
+
+impl MembersWrite {
+    async fn run(
+        self,
+        t: &TestApp,
+        org: OrgId,
+        caller: &User,
+        authority: &Authority,
+        members: &[User],
+    ) -> Result<(), ServiceError> {
+        let store = &t.app.store;
+        match self {
+            MembersWrite::ChangeRoles(to) => {
+                store
+                    .change_roles(&org, caller, authority, members, to, Now::get())
+                    .await
+            }
+            MembersWrite::Remove => {
+                store
+                    .remove_members(&org, caller, authority, members, Now::get())
+                    .await
+            }
+        }
+    }
+}
+
+/// A caller whose authority is gone is `Forbidden`; a member whose role moved since it was
+/// read is a `Conflict`; an organization deleted since is `NotFound`.
+async fn members_write_refusals(write: MembersWrite) {
     let t = TestApp::spawn().await;
     let (id, owner) = t.org_with_owner().await;
     let target = t.member_of(id, OrgRole::Member).await;
-    let to = OrgRole::Admin;
     let admin = t.member_of(id, OrgRole::Admin).await;
     let stale = demoted(&t, id, &admin.user).await;
     let targets = std::slice::from_ref(&target.user);
     assert_refused!(
-        t.app
-            .store
-            .change_roles(&id, &stale, &managers(id), targets, to, Now::get())
-            .await,
+        write.run(&t, id, &stale, &managers(id), targets).await,
         ServiceError::Forbidden
     );
-    // The target's role as read is not theirs any more.
     let mut read = target.user.clone();
     read.role = Some(OrgRole::Admin);
-    let reads = std::slice::from_ref(&read);
     assert_refused!(
-        t.app
-            .store
-            .change_roles(&id, &owner.user, &managers(id), reads, to, Now::get())
+        write
+            .run(
+                &t,
+                id,
+                &owner.user,
+                &managers(id),
+                std::slice::from_ref(&read)
+            )
             .await,
         ServiceError::Conflict
     );
@@ -457,66 +489,21 @@ async fn change_roles_refusals() {
         .unwrap();
     let root = t.platform_admin().await;
     assert_refused!(
-        t.app
-            .store
-            .change_roles(
-                &id,
-                &root.user,
-                &Authority::PlatformAdmin,
-                targets,
-                to,
-                Now::get()
-            )
+        write
+            .run(&t, id, &root.user, &Authority::PlatformAdmin, targets)
             .await,
         ServiceError::NotFound
     );
 }
 
 #[tokio::test]
+async fn change_roles_refusals() {
+    members_write_refusals(MembersWrite::ChangeRoles(OrgRole::Admin)).await;
+}
+
+#[tokio::test]
 async fn remove_members_refusals() {
-    let t = TestApp::spawn().await;
-    let (id, owner) = t.org_with_owner().await;
-    let target = t.member_of(id, OrgRole::Member).await;
-    let admin = t.member_of(id, OrgRole::Admin).await;
-    let stale = demoted(&t, id, &admin.user).await;
-    let targets = std::slice::from_ref(&target.user);
-    assert_refused!(
-        t.app
-            .store
-            .remove_members(&id, &stale, &managers(id), targets, Now::get())
-            .await,
-        ServiceError::Forbidden
-    );
-    let mut read = target.user.clone();
-    read.role = Some(OrgRole::Admin);
-    let reads = std::slice::from_ref(&read);
-    assert_refused!(
-        t.app
-            .store
-            .remove_members(&id, &owner.user, &managers(id), reads, Now::get())
-            .await,
-        ServiceError::Conflict
-    );
-    let now = Now::get().rfc3339();
-    t.app
-        .store
-        .tombstone_org(&org(&t, id).await, &owner.user, &owner_of(id), &now)
-        .await
-        .unwrap();
-    let root = t.platform_admin().await;
-    assert_refused!(
-        t.app
-            .store
-            .remove_members(
-                &id,
-                &root.user,
-                &Authority::PlatformAdmin,
-                targets,
-                Now::get()
-            )
-            .await,
-        ServiceError::NotFound
-    );
+    members_write_refusals(MembersWrite::Remove).await;
 }
 
 #[tokio::test]
