@@ -1,6 +1,7 @@
 //! Refresh sessions: one item per session, holding only the SHA-256 of the current refresh
 //! secret. Rotation replaces the hash under a condition on the old one, so a secret works once.
 
+use crate::storage::retry::SendRetrying;
 use super::items::SessionItem;
 use super::tx::{self, Tx};
 use super::{Authority, Store, errors, keys, s};
@@ -24,7 +25,7 @@ impl Store {
             .table_name(&self.table)
             .set_item(Some(Self::session_item(session, created_at)?))
             .condition_expression("attribute_not_exists(pk)")
-            .send()
+            .send_retrying()
             .await
             .map_err(super::sdk_error)?;
         Ok(())
@@ -118,7 +119,7 @@ impl Store {
             .set_key(Some(Self::key(keys::session_pk(id), keys::SESSION_SK)))
             .condition_expression("token_hash = :h")
             .expression_attribute_values(":h", s(token_hash))
-            .send()
+            .send_retrying()
             .await;
         match out {
             Ok(_) => Ok(true),

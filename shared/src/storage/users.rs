@@ -1,5 +1,6 @@
 //! Users, their email claims and their membership (org_id + role on the user item).
 
+use crate::storage::retry::SendRetrying;
 use super::items::{ClaimItem, UserItem};
 use super::tx::{self, Tx};
 use super::{Authority, Condition, Store, errors, keys, n, s};
@@ -413,7 +414,7 @@ impl Store {
             .update_expression("ADD token_version :one")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":one", n(1))
-            .send()
+            .send_retrying()
             .await
             .map(|_| ())
             .or_else(|e| {

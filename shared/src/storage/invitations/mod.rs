@@ -6,6 +6,7 @@ mod claims;
 mod close;
 mod send;
 
+use crate::storage::retry::SendRetrying;
 use super::{Store, cursor, errors, keys, n, s};
 use crate::domain::Timestamp;
 use crate::domain::{
@@ -125,7 +126,7 @@ impl Store {
             .condition_expression("nonce_hash = :h")
             .expression_attribute_values(":failed", s(DeliveryStatus::Failed.as_str()))
             .expression_attribute_values(":h", s(nonce_hash))
-            .send()
+            .send_retrying()
             .await;
         match out {
             // A newer link replaced this one: its own send decides.
