@@ -32,9 +32,7 @@ where
             ServiceError::Unavailable(detail)
         }
         // A single write that raced a transaction on its item, still after `retry`'s tries.
-        SdkError::ServiceError(se)
-            if se.err().code() == Some("TransactionConflictException") =>
-        {
+        SdkError::ServiceError(se) if se.err().code() == Some("TransactionConflictException") => {
             tracing::warn!(error = %detail, "write kept losing races");
             ServiceError::Conflict
         }

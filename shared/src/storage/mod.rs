@@ -29,10 +29,10 @@ pub use conditions::Authority;
 pub(crate) use conditions::Condition;
 pub use email_changes::EmailChange;
 pub use errors::sdk_error;
-pub use retry::ATTEMPTS as WRITE_ATTEMPTS;
 pub use invitations::{InviteWrite, Link, Retention};
 pub use orgs::{NewOrg, OrgChanges};
 pub use quota::InviteQuota;
+pub use retry::ATTEMPTS as WRITE_ATTEMPTS;
 pub use sessions::Session;
 pub use users::UserChanges;
 

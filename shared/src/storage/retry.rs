@@ -31,7 +31,11 @@ where
         match send().await {
             Err(e) if attempt < ATTEMPTS && retryable(&e) => {
                 let wait = backoff(attempt);
-                tracing::info!(attempt, wait_ms = wait.as_millis() as u64, "write lost a race; trying again");
+                tracing::info!(
+                    attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    "write lost a race; trying again"
+                );
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
@@ -54,7 +58,9 @@ where
 pub(crate) trait SendRetrying: Clone + Sized {
     type Output;
     type Error: ProvideErrorMetadata;
-    fn send_once(self) -> impl Future<Output = Result<Self::Output, SdkError<Self::Error, HttpResponse>>>;
+    fn send_once(
+        self,
+    ) -> impl Future<Output = Result<Self::Output, SdkError<Self::Error, HttpResponse>>>;
     fn send_retrying(
         self,
     ) -> impl Future<Output = Result<Self::Output, SdkError<Self::Error, HttpResponse>>> {
@@ -104,8 +110,7 @@ pub(crate) fn cancelled_by_contention<R>(err: &SdkError<TransactWriteItemsError,
         .iter()
         .map(|r| r.code().unwrap_or("None"))
         .collect();
-    !codes.contains(&"ConditionalCheckFailed")
-        && codes.iter().any(|c| is_contention(c))
+    !codes.contains(&"ConditionalCheckFailed") && codes.iter().any(|c| is_contention(c))
 }
 
 /// A cancellation reason that a later try can change.

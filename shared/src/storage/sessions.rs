@@ -1,12 +1,12 @@
 //! Refresh sessions: one item per session, holding only the SHA-256 of the current refresh
 //! secret. Rotation replaces the hash under a condition on the old one, so a secret works once.
 
-use crate::storage::retry::SendRetrying;
 use super::items::SessionItem;
 use super::tx::{self, Tx};
 use super::{Authority, Store, errors, keys, s};
 use crate::domain::{User, UserId};
 use crate::error::ServiceResult;
+use crate::storage::retry::SendRetrying;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 #[derive(Debug, Clone)]

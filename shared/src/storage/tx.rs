@@ -128,18 +128,16 @@ impl Store {
             .client
             .transact_write_items()
             .set_transact_items(Some(items));
-        let outcome = super::retry::retrying(
-            || op.clone().send(),
-            super::retry::cancelled_by_contention,
-        )
-        .await
-        .map(|_| ())
-            .map_err(|e| {
-                errors::transaction_error_with_item(e, |i, old| {
-                    failed.store(i, Ordering::Relaxed);
-                    tx.refusal(i, old)
-                })
-            });
+        let outcome =
+            super::retry::retrying(|| op.clone().send(), super::retry::cancelled_by_contention)
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    errors::transaction_error_with_item(e, |i, old| {
+                        failed.store(i, Ordering::Relaxed);
+                        tx.refusal(i, old)
+                    })
+                });
         match (outcome, tx.caller) {
             (Err(e), Some((at, id, version))) if failed.load(Ordering::Relaxed) == at => {
                 match self.get_user(&id).await? {

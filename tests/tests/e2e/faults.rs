@@ -1193,7 +1193,11 @@ async fn throttled_mutations_change_nothing_and_recovery_finds_the_data_as_befor
 const TRANSACTION_FAULTS: [(Fault, u16, &str); 3] = [
     (Fault::TransactionConflict, 409, "conflict"),
     (Fault::TransactionThrottled, 503, "service_unavailable"),
-    (Fault::TransactionThroughputExceeded, 503, "service_unavailable"),
+    (
+        Fault::TransactionThroughputExceeded,
+        503,
+        "service_unavailable",
+    ),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1211,7 +1215,13 @@ async fn a_transaction_cancelled_once_by_contention_succeeds_on_its_retry() {
             (1, 2),
             "{fault:?}: one cancelled try, one that landed"
         );
-        let stored = t.app.store.get_user(&member.user.id).await.unwrap().unwrap();
+        let stored = t
+            .app
+            .store
+            .get_user(&member.user.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.role, Some(OrgRole::Admin), "{fault:?}");
     }
 }
@@ -1227,7 +1237,12 @@ async fn a_transaction_that_keeps_losing_races_answers_honestly_and_writes_nothi
         let app = dynamo.app(&t).await;
         let began = Instant::now();
         let r = app.change_role(&owner, org, member.user.id, "admin").await;
-        assert_eq!((r.status, r.code()), (status, code), "{fault:?}: {}", r.body);
+        assert_eq!(
+            (r.status, r.code()),
+            (status, code),
+            "{fault:?}: {}",
+            r.body
+        );
         assert!(!internals(&r.body), "{fault:?}: {}", r.body);
         assert_eq!(
             dynamo.requests_of("TransactWriteItems"),
@@ -1235,7 +1250,11 @@ async fn a_transaction_that_keeps_losing_races_answers_honestly_and_writes_nothi
             "{fault:?}: tried a bounded number of times"
         );
         assert!(began.elapsed() < Duration::from_secs(5), "{fault:?}");
-        assert_eq!(snapshot(&t).await, before, "{fault:?}: nothing half-written");
+        assert_eq!(
+            snapshot(&t).await,
+            before,
+            "{fault:?}: nothing half-written"
+        );
     }
 }
 
@@ -1254,7 +1273,11 @@ async fn sign_out_racing_a_refresh_is_retried_and_ends_the_session() {
     let r = dynamo.app(&t).await.logout(&member.refresh).await;
     assert!((200..300).contains(&r.status), "{}", r.body);
     assert_eq!((dynamo.raced(), dynamo.requests_of("DeleteItem")), (1, 2));
-    assert_eq!(t.refresh(&member.refresh).await.status, 401, "the session ended");
+    assert_eq!(
+        t.refresh(&member.refresh).await.status,
+        401,
+        "the session ended"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1321,12 +1344,20 @@ async fn cleanup_passes_over_a_member_whose_detach_keeps_losing_races_and_finish
         .unwrap()
         .to_string();
     let r = app
-        .call("DELETE", &format!("/orgs/{org}?confirm={code}"), Some(&owner.token), None)
+        .call(
+            "DELETE",
+            &format!("/orgs/{org}?confirm={code}"),
+            Some(&owner.token),
+            None,
+        )
         .await;
     assert!((200..300).contains(&r.status), "{}", r.body);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let report = roster::services::cleanup::run(&app.app, deadline).await;
-    assert!(report.is_ok(), "a lost race does not abort the run: {report:?}");
+    assert!(
+        report.is_ok(),
+        "a lost race does not abort the run: {report:?}"
+    );
     let org_of = |id| {
         let t = &t;
         async move { t.app.store.get_user(&id).await.unwrap().unwrap().org_id }
@@ -1334,15 +1365,35 @@ async fn cleanup_passes_over_a_member_whose_detach_keeps_losing_races_and_finish
     for m in [&owner, &members[0], &members[2]] {
         assert_eq!(org_of(m.user.id).await, None, "the others are detached");
     }
-    assert_eq!(org_of(stuck.user.id).await, Some(org), "passed over this run");
-    assert!(t.app.store.deleting_orgs(1000).await.unwrap().contains(&org));
+    assert_eq!(
+        org_of(stuck.user.id).await,
+        Some(org),
+        "passed over this run"
+    );
+    assert!(
+        t.app
+            .store
+            .deleting_orgs(1000)
+            .await
+            .unwrap()
+            .contains(&org)
+    );
     assert!(dynamo.raced() >= 2 * roster::storage::WRITE_ATTEMPTS as usize);
 
     // The next run, with the race over, finishes the rest.
-    let report = roster::services::cleanup::run(&t.app, deadline).await.unwrap();
+    let report = roster::services::cleanup::run(&t.app, deadline)
+        .await
+        .unwrap();
     assert!(report.orgs_finished >= 1, "{report:?}");
     assert_eq!(org_of(stuck.user.id).await, None);
-    assert!(!t.app.store.deleting_orgs(1000).await.unwrap().contains(&org));
+    assert!(
+        !t.app
+            .store
+            .deleting_orgs(1000)
+            .await
+            .unwrap()
+            .contains(&org)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1357,13 +1408,24 @@ async fn invitations_stored_before_their_quota_count_lost_its_races_still_send_m
         Race::single_writes("THROTTLE#INVITES", 1000),
     ];
     let dynamo = FaultyDynamo::racing(Fault::TransactionConflict, races).await;
-    let r = dynamo.app(&t).await.invite(&owner, org, &[&email], "member").await;
+    let r = dynamo
+        .app(&t)
+        .await
+        .invite(&owner, org, &[&email], "member")
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.body["results"][0]["invitation_id"].is_string(), "{}", r.body);
+    assert!(
+        r.body["results"][0]["invitation_id"].is_string(),
+        "{}",
+        r.body
+    );
     assert_eq!(
         dynamo.requests_of("UpdateItem"),
         2 * roster::storage::WRITE_ATTEMPTS,
         "both day counters, each tried a bounded number of times"
     );
-    assert!(!t.latest_token(&email).await.is_empty(), "the mail went out");
+    assert!(
+        !t.latest_token(&email).await.is_empty(),
+        "the mail went out"
+    );
 }

@@ -6,13 +6,13 @@ mod claims;
 mod close;
 mod send;
 
-use crate::storage::retry::SendRetrying;
 use super::{Store, cursor, errors, keys, n, s};
 use crate::domain::Timestamp;
 use crate::domain::{
     DeliveryStatus, Email, Invitation, InvitationId, InvitationStatus, OrgId, OrgRole, Page, UserId,
 };
 use crate::error::ServiceResult;
+use crate::storage::retry::SendRetrying;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
