@@ -124,10 +124,17 @@ impl Store {
         role: OrgRole,
         guard: Option<Condition>,
     ) -> ServiceResult<TransactWriteItem> {
+        let (expression, values) = super::users::leave_org_update(&user.id, user.platform_admin);
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(Self::key(keys::user_pk(&user.id), keys::PROFILE)))
-            .update_expression("REMOVE org_id, #role, joined_at, gsi1pk, gsi1sk")
+            .update_expression(expression)
+            .set_expression_attribute_values(Some(
+                values
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            ))
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":org", s(org.to_string()))
             .expression_attribute_values(":role", s(role.as_str()));

@@ -409,12 +409,20 @@ impl Store {
     }
 
     async fn detach_member(&self, org: &OrgId, member: UserItem) -> ServiceResult<()> {
+        let (expression, values) =
+            super::users::leave_org_update(&member.id, member.platform_admin);
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Self::key(member.pk, keys::PROFILE)))
-            .update_expression("REMOVE org_id, #role, joined_at, gsi1pk, gsi1sk")
+            .update_expression(expression)
+            .set_expression_attribute_values(Some(
+                values
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            ))
             .condition_expression("org_id = :org")
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":org", s(org.to_string()))
