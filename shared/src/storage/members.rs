@@ -159,7 +159,7 @@ impl Store {
     }
 
     /// Sets every listed member's role, all or nothing. Up to 97 fit one transaction with the
-    /// caller check, the org check and the audit entry; a larger set is applied in two and, if
+    /// caller check and the audit entry (one to spare); a larger set is applied in two and, if
     /// the second fails, the first is put back (each step conditional on what it expects).
     pub async fn change_roles(
         &self,
@@ -185,7 +185,11 @@ impl Store {
                 // The member's role or membership changed since it was read.
                 tx.push_maybe_caller(update, (m.id == caller.id).then_some(caller), tx::CONFLICT);
             }
-            tx.push(self.member_count_change(org, 0)?, tx::NOT_FOUND);
+            // No write or check of the org item: every accept, invite and removal in the
+            // org writes it, and on DynamoDB a transaction naming it (a ConditionCheck too)
+            // is cancelled by any of them. Each member's own condition (still in `org` with
+            // the role read) is the guarantee; a change landing between a deletion's
+            // tombstone and its detach is one that landed just before the deletion.
             tx.push(
                 self.audit_put(Audit {
                     org: *org,

@@ -312,6 +312,14 @@ impl Race {
         }
     }
 
+    /// Transactions whose request names `needle` (an attribute only one item carries).
+    fn transactions_naming(needle: impl Into<String>, times: usize) -> Race {
+        Race {
+            needle: Some(needle.into()),
+            ..Race::transactions(times)
+        }
+    }
+
     fn single_writes(needle: impl Into<String>, times: usize) -> Race {
         Race {
             operations: &["PutItem", "UpdateItem", "DeleteItem"],
@@ -1428,4 +1436,35 @@ async fn invitations_stored_before_their_quota_count_lost_its_races_still_send_m
         !t.latest_token(&email).await.is_empty(),
         "the mail went out"
     );
+}
+
+/// Role changes leave the org item alone, so the joins and removals that write its member
+/// count (a company-wide invitation's accepts) cannot cancel them: here every transaction
+/// naming `member_count` loses its race, and single and bulk role changes still land.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_changes_do_not_race_joins_on_the_org_item() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let one = t.member_of(org, OrgRole::Member).await;
+    let two = t.member_of(org, OrgRole::Member).await;
+    let race = Race::transactions_naming("member_count", 1000);
+    let dynamo = FaultyDynamo::racing(Fault::TransactionConflict, vec![race]).await;
+    let app = dynamo.app(&t).await;
+    let r = app.change_role(&owner, org, one.user.id, "admin").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = json!({"user_ids": [one.user.id, two.user.id], "role": "member"});
+    let r = app.bulk_role(&owner, org, body).await;
+    assert!((200..300).contains(&r.status), "{}", r.body);
+    assert_eq!(
+        dynamo.raced(),
+        0,
+        "no role change named the org's member count"
+    );
+    // The race is real: a join, which counts the member, loses it.
+    let email = unique_email("joiner");
+    t.invite(&owner, org, &[&email], "member").await;
+    let link = t.latest_token(&email).await;
+    let r = app.accept(&link, Joining::New("Joiner", PASSWORD)).await;
+    assert_eq!((r.status, r.code()), (409, "conflict"), "{}", r.body);
+    assert_eq!(dynamo.raced(), roster::storage::WRITE_ATTEMPTS as usize);
 }
