@@ -408,6 +408,27 @@ impl Store {
             .collect()
     }
 
+    /// `user` once a membership in an organization that no longer exists is released (one
+    /// deleted whose detach missed them: the members index lags, or they joined a moment
+    /// before the deletion). Such an account behaves as having no organization; the
+    /// organization is read only when the user has one.
+    pub async fn without_dead_membership(&self, user: User) -> ServiceResult<User> {
+        let Some(org) = user.org_id else {
+            return Ok(user);
+        };
+        if self.get_org(&org).await?.is_some() {
+            return Ok(user);
+        }
+        tracing::info!(user_id = %user.id, org_id = %org, "releasing a membership of a deleted organization");
+        self.detach_member(&org, UserItem::from(&user)).await?;
+        Ok(User {
+            org_id: None,
+            role: None,
+            joined_at: None,
+            ..user
+        })
+    }
+
     async fn detach_member(&self, org: &OrgId, member: UserItem) -> ServiceResult<()> {
         let (expression, values) =
             super::users::leave_org_update(&member.id, member.platform_admin);
