@@ -2,10 +2,10 @@
 //! attempt is taken with one conditional ADD before the secret is checked, so concurrent
 //! requests cannot get past a limit; the item expires by TTL after its window.
 
+use super::retry::SendRetrying;
 use super::{Store, errors, keys, n};
 use crate::domain::limits::{Counted, Limit};
 use crate::error::ServiceResult;
-use crate::storage::retry::SendRetrying;
 
 /// One limit's counter in the window of the moment it was made.
 #[derive(Debug, Clone)]

@@ -2,11 +2,11 @@
 //! pending change (new email, digest of the link's secret, expiry) is one item under the
 //! user's pk, replaced by a newer request and deleted by the confirmation that uses it.
 
+use super::retry::SendRetrying;
 use super::tx::{self, Tx};
 use super::{Store, keys, n, s};
 use crate::domain::{Email, User, UserId};
 use crate::error::ServiceResult;
-use crate::storage::retry::SendRetrying;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 

@@ -1,13 +1,13 @@
 //! Organizations and their unique code claims.
 
 use super::items::{ClaimItem, OrgItem, UserItem};
+use super::retry::SendRetrying;
 use super::tx::{self, Tx};
 use super::{Authority, Store, cursor, errors, keys, s};
 use crate::domain::{
     Description, OrgCode, OrgId, OrgName, OrgRole, Organization, Page, Tier, User,
 };
 use crate::error::{ServiceError, ServiceResult};
-use crate::storage::retry::SendRetrying;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 use futures_util::{StreamExt, stream};
 

@@ -2,10 +2,10 @@
 //! the seat condition every join carries. The limits are the tier table's
 //! (`domain::Tiers`); the arithmetic is `domain::DailyCounts`.
 
+use super::retry::SendRetrying;
 use super::{Store, keys, n, s};
 use crate::domain::{DAY_SECS, DailyCounts, OrgId, Tiers, utc_day};
 use crate::error::{ServiceError, ServiceResult};
-use crate::storage::retry::SendRetrying;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
     builders::UpdateBuilder,

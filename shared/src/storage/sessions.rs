@@ -2,11 +2,11 @@
 //! secret. Rotation replaces the hash under a condition on the old one, so a secret works once.
 
 use super::items::SessionItem;
+use super::retry::SendRetrying;
 use super::tx::{self, Tx};
 use super::{Authority, Store, errors, keys, s};
 use crate::domain::{User, UserId};
 use crate::error::ServiceResult;
-use crate::storage::retry::SendRetrying;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 #[derive(Debug, Clone)]

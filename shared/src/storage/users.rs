@@ -1,10 +1,10 @@
 //! Users, their email claims and their membership (org_id + role on the user item).
 
 use super::items::{ClaimItem, UserItem};
+use super::retry::SendRetrying;
 use super::tx::{self, Tx};
 use super::{Authority, Condition, Store, errors, keys, n, s};
 use crate::domain::{Email, OrgId, OrgRole, User, UserId};
-use crate::storage::retry::SendRetrying;
 
 /// What a PATCH /users/{id} changes; `None` keeps the current value.
 #[derive(Debug, Default)]

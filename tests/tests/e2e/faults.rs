@@ -6,7 +6,10 @@
 //! The throttling DynamoDB is a small HTTP server on loopback inside the test: it answers
 //! every request (or, in "writes only" mode, every write, forwarding reads to the emulator)
 //! with `ProvisionedThroughputExceededException`, `ThrottlingException` or an HTTP 500
-//! `InternalServerError`, and records each attempt by the SDK's invocation id.
+//! `InternalServerError`, and records each attempt by the SDK's invocation id. It also
+//! plays real DynamoDB's lost races (`Scope::Races`): the first N writes a `Race` matches
+//! get a `TransactionCanceledException` naming `TransactionConflict`, `ThrottlingError` or
+//! `ProvisionedThroughputExceeded`, or (single writes) a `TransactionConflictException`.
 
 use crate::common;
 
