@@ -304,6 +304,10 @@ async fn join(
         Acceptor::Existing(u) => (u, false),
         Acceptor::New(u) => (u, true),
     };
+    let user = match user.org_id {
+        Some(org) if org != inv.org_id => app.store.without_dead_membership(user).await?,
+        _ => user,
+    };
     if user.org_id == Some(inv.org_id) {
         return Err(ServiceError::AlreadyMember);
     }

@@ -40,7 +40,15 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateOrg) -> ServiceResult<Created> {
         if req.tier.as_deref().is_some_and(|t| t != first.as_ref()) {
             return Err(ServiceError::Forbidden);
         }
-        if caller.org_id.is_some() {
+        // A membership of a deleted organization counts as none (released here).
+        if caller.org_id.is_some()
+            && app
+                .store
+                .without_dead_membership(caller.clone())
+                .await?
+                .org_id
+                .is_some()
+        {
             return Err(ServiceError::MemberOfAnotherOrganization);
         }
     }

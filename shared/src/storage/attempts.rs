@@ -2,6 +2,7 @@
 //! attempt is taken with one conditional ADD before the secret is checked, so concurrent
 //! requests cannot get past a limit; the item expires by TTL after its window.
 
+use super::retry::SendRetrying;
 use super::{Store, errors, keys, n};
 use crate::domain::limits::{Counted, Limit};
 use crate::error::ServiceResult;
@@ -40,7 +41,7 @@ impl Store {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":max", n(counter.max))
             .expression_attribute_values(":ttl", n(counter.window_ends + 60))
-            .send()
+            .send_retrying()
             .await;
         match taken {
             Ok(_) => Ok(true),
@@ -60,7 +61,7 @@ impl Store {
             .condition_expression("attempts > :zero")
             .expression_attribute_values(":minus", n(-1))
             .expression_attribute_values(":zero", n(0))
-            .send()
+            .send_retrying()
             .await;
         match given {
             Ok(_) => Ok(()),
@@ -76,7 +77,7 @@ impl Store {
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(Self::key(counter.pk.clone(), keys::ATTEMPTS_SK)))
-            .send()
+            .send_retrying()
             .await
             .map_err(super::sdk_error)?;
         Ok(())

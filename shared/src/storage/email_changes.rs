@@ -2,6 +2,7 @@
 //! pending change (new email, digest of the link's secret, expiry) is one item under the
 //! user's pk, replaced by a newer request and deleted by the confirmation that uses it.
 
+use super::retry::SendRetrying;
 use super::tx::{self, Tx};
 use super::{Store, keys, n, s};
 use crate::domain::{Email, User, UserId};
@@ -39,7 +40,7 @@ impl Store {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(serde_dynamo::to_item(item)?))
-            .send()
+            .send_retrying()
             .await
             .map_err(super::sdk_error)?;
         Ok(())

@@ -31,6 +31,11 @@ where
         {
             ServiceError::Unavailable(detail)
         }
+        // A single write that raced a transaction on its item, still after `retry`'s tries.
+        SdkError::ServiceError(se) if se.err().code() == Some("TransactionConflictException") => {
+            tracing::warn!(error = %detail, "write kept losing races");
+            ServiceError::Conflict
+        }
         _ => ServiceError::Internal(detail),
     }
 }
@@ -58,6 +63,7 @@ where
             return reason(i, reasons.get(i).and_then(|r| r.item()));
         }
         if (0..reasons.len()).any(|i| code(i) == "TransactionConflict") {
+            tracing::warn!(?reasons, "transaction kept losing races");
             return ServiceError::Conflict;
         }
         if (0..reasons.len())

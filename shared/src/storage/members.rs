@@ -167,10 +167,17 @@ impl Store {
         role: OrgRole,
         guard: Option<Condition>,
     ) -> ServiceResult<TransactWriteItem> {
+        let (expression, values) = super::users::leave_org_update(&user.id, user.platform_admin);
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(Self::key(keys::user_pk(&user.id), keys::PROFILE)))
-            .update_expression("REMOVE org_id, #role, joined_at, gsi1pk, gsi1sk")
+            .update_expression(expression)
+            .set_expression_attribute_values(Some(
+                values
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            ))
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":org", s(org.to_string()))
             .expression_attribute_values(":role", s(role.as_str()));
@@ -195,7 +202,7 @@ impl Store {
     }
 
     /// Sets every listed member's role, all or nothing. Up to 97 fit one transaction with the
-    /// caller check, the org check and the audit entry; a larger set is applied in two and, if
+    /// caller check and the audit entry (one to spare); a larger set is applied in two and, if
     /// the second fails, the first is put back (each step conditional on what it expects).
     pub async fn change_roles(
         &self,
@@ -221,7 +228,11 @@ impl Store {
                 // The member's role or membership changed since it was read.
                 tx.push_maybe_caller(update, (m.id == caller.id).then_some(caller), tx::CONFLICT);
             }
-            tx.push(self.member_count_change(org, 0)?, tx::NOT_FOUND);
+            // No write or check of the org item: every accept, invite and removal in the
+            // org writes it, and on DynamoDB a transaction naming it (a ConditionCheck too)
+            // is cancelled by any of them. Each member's own condition (still in `org` with
+            // the role read) is the guarantee; a change landing between a deletion's
+            // tombstone and its detach is one that landed just before the deletion.
             tx.push(
                 self.audit_put(Audit {
                     org: *org,

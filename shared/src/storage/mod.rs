@@ -17,6 +17,7 @@ mod members;
 mod orgs;
 mod quota;
 mod reads;
+mod retry;
 mod sessions;
 pub mod table;
 mod tx;
@@ -32,6 +33,7 @@ pub use errors::sdk_error;
 pub use invitations::{InviteWrite, Link, Retention};
 pub use orgs::{NewOrg, OrgChanges};
 pub use quota::InviteQuota;
+pub use retry::ATTEMPTS as WRITE_ATTEMPTS;
 pub use sessions::Session;
 pub use users::UserChanges;
 

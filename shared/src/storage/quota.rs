@@ -2,6 +2,7 @@
 //! the seat condition every join carries. The limits are the tier table's
 //! (`domain::Tiers`); the arithmetic is `domain::DailyCounts`.
 
+use super::retry::SendRetrying;
 use super::{Store, keys, n, s};
 use crate::domain::{DAY_SECS, DailyCounts, OrgId, Tiers, utc_day};
 use crate::error::{ServiceError, ServiceResult};
@@ -170,7 +171,7 @@ impl Store {
                     .update_expression(u.update_expression)
                     .set_expression_attribute_names(u.expression_attribute_names)
                     .set_expression_attribute_values(u.expression_attribute_values)
-                    .send()
+                    .send_retrying()
             });
         for out in futures_util::future::join_all(sends).await {
             out.map_err(super::sdk_error)?;

@@ -2,6 +2,7 @@
 //! secret. Rotation replaces the hash under a condition on the old one, so a secret works once.
 
 use super::items::SessionItem;
+use super::retry::SendRetrying;
 use super::tx::{self, Tx};
 use super::{Authority, Store, errors, keys, s};
 use crate::domain::{User, UserId};
@@ -24,7 +25,7 @@ impl Store {
             .table_name(&self.table)
             .set_item(Some(Self::session_item(session, created_at)?))
             .condition_expression("attribute_not_exists(pk)")
-            .send()
+            .send_retrying()
             .await
             .map_err(super::sdk_error)?;
         Ok(())
@@ -131,7 +132,7 @@ impl Store {
             .set_key(Some(Self::key(keys::session_pk(id), keys::SESSION_SK)))
             .condition_expression("token_hash = :h")
             .expression_attribute_values(":h", s(token_hash))
-            .send()
+            .send_retrying()
             .await;
         match out {
             Ok(_) => Ok(true),

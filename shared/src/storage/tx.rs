@@ -116,26 +116,28 @@ fn key_of(item: &TransactWriteItem) -> Option<(String, String)> {
 }
 
 impl Store {
-    /// Runs `tx`: a cancellation is the refusal of the first item whose condition failed.
+    /// Runs `tx`: a cancellation is the refusal of the first item whose condition failed;
+    /// one by contention alone is tried again (`retry`), boundedly, then is a 409 or 503.
     pub(crate) async fn transact(&self, mut tx: Tx) -> ServiceResult<()> {
         use std::sync::atomic::{AtomicUsize, Ordering};
         tx.check_keys()?;
         let items = std::mem::take(&mut tx.items);
         // Atomic rather than a Cell: the future must stay Send.
         let failed = AtomicUsize::new(usize::MAX);
-        let outcome = self
+        let op = self
             .client
             .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                errors::transaction_error_with_item(e, |i, old| {
-                    failed.store(i, Ordering::Relaxed);
-                    tx.refusal(i, old)
-                })
-            });
+            .set_transact_items(Some(items));
+        let outcome =
+            super::retry::retrying(|| op.clone().send(), super::retry::cancelled_by_contention)
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    errors::transaction_error_with_item(e, |i, old| {
+                        failed.store(i, Ordering::Relaxed);
+                        tx.refusal(i, old)
+                    })
+                });
         match (outcome, tx.caller) {
             (Err(e), Some((at, id, version))) if failed.load(Ordering::Relaxed) == at => {
                 match self.get_user(&id).await? {

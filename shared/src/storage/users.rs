@@ -1,6 +1,7 @@
 //! Users, their email claims and their membership (org_id + role on the user item).
 
 use super::items::{ClaimItem, UserItem};
+use super::retry::SendRetrying;
 use super::tx::{self, Tx};
 use super::{Authority, Condition, Store, errors, keys, n, s};
 use crate::domain::{Email, OrgId, OrgRole, User, UserId};
@@ -14,7 +15,7 @@ pub struct UserChanges {
     pub role: Option<OrgRole>,
 }
 use crate::error::ServiceResult;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
 impl UserChanges {
@@ -74,6 +75,30 @@ impl From<&User> for UserItem {
             gsi2pk: keys::email_pk(&user.email),
             gsi2sk: keys::EMAIL_LOOKUP_SK.into(),
         }
+    }
+}
+
+/// The update expression that takes a user out of their organization, and its values: a
+/// platform admin goes back on the platform-admin list (gsi1, as `UserItem` lists them), as
+/// anyone else leaves gsi1. The flag is set when an account is created and never changes,
+/// so the value read decides without a condition on it.
+pub(crate) fn leave_org_update(
+    id: &UserId,
+    platform_admin: bool,
+) -> (&'static str, Vec<(&'static str, AttributeValue)>) {
+    if platform_admin {
+        (
+            "REMOVE org_id, #role, joined_at SET gsi1pk = :admins, gsi1sk = :admin_sk",
+            vec![
+                (":admins", s(keys::PLATFORM_ADMINS)),
+                (":admin_sk", s(keys::member_sk(id))),
+            ],
+        )
+    } else {
+        (
+            "REMOVE org_id, #role, joined_at, gsi1pk, gsi1sk",
+            Vec::new(),
+        )
     }
 }
 
@@ -426,7 +451,7 @@ impl Store {
             .update_expression("ADD token_version :one")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":one", n(1))
-            .send()
+            .send_retrying()
             .await
             .map(|_| ())
             .or_else(|e| {

@@ -6,7 +6,10 @@
 //! The throttling DynamoDB is a small HTTP server on loopback inside the test: it answers
 //! every request (or, in "writes only" mode, every write, forwarding reads to the emulator)
 //! with `ProvisionedThroughputExceededException`, `ThrottlingException` or an HTTP 500
-//! `InternalServerError`, and records each attempt by the SDK's invocation id.
+//! `InternalServerError`, and records each attempt by the SDK's invocation id. It also
+//! plays real DynamoDB's lost races (`Scope::Races`): the first N writes a `Race` matches
+//! get a `TransactionCanceledException` naming `TransactionConflict`, `ThrottlingError` or
+//! `ProvisionedThroughputExceeded`, or (single writes) a `TransactionConflictException`.
 
 use crate::common;
 
@@ -204,6 +207,16 @@ enum Fault {
     ProvisionedThroughputExceeded,
     Throttling,
     InternalServerError,
+    /// A race with another transaction on the same item, as real DynamoDB reports it: a
+    /// TransactWriteItems is cancelled (`TransactionCanceledException`, reason
+    /// `TransactionConflict` on its first item, `None` on the rest); a single-item write is
+    /// refused with `TransactionConflictException`. The SDK retries neither.
+    TransactionConflict,
+    /// A transaction cancelled because one of its items is over its throughput: reason
+    /// `ThrottlingError` (on-demand tables) on the first item.
+    TransactionThrottled,
+    /// The same with reason `ProvisionedThroughputExceeded` (provisioned tables).
+    TransactionThroughputExceeded,
 }
 
 const FAULTS: [Fault; 3] = [
@@ -213,6 +226,39 @@ const FAULTS: [Fault; 3] = [
 ];
 
 impl Fault {
+    /// The answer to `operation` with request body `request`.
+    fn answer(self, operation: &str, request: &[u8]) -> (u16, &'static str, String) {
+        let reason = match self {
+            Fault::TransactionConflict => "TransactionConflict",
+            Fault::TransactionThrottled => "ThrottlingError",
+            Fault::TransactionThroughputExceeded => "ProvisionedThroughputExceeded",
+            _ => return self.status_and_body(),
+        };
+        if operation != "TransactWriteItems" {
+            let body = json!({
+                "__type": "com.amazonaws.dynamodb.v20120810#TransactionConflictException",
+                "message": "Transaction is ongoing for the item",
+            });
+            return (400, "Bad Request", body.to_string());
+        }
+        let items = serde_json::from_slice::<Value>(request)
+            .ok()
+            .and_then(|v| v["TransactItems"].as_array().map(Vec::len))
+            .unwrap_or(1);
+        let reasons: Vec<Value> = (0..items)
+            .map(|i| match i {
+                0 => json!({"Code": reason, "Message": "raced"}),
+                _ => json!({"Code": "None"}),
+            })
+            .collect();
+        let body = json!({
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+            "Message": format!("Transaction cancelled, please refer cancellation reasons for specific reasons [{reason}]"),
+            "CancellationReasons": reasons,
+        });
+        (400, "Bad Request", body.to_string())
+    }
+
     fn status_and_body(self) -> (u16, &'static str, String) {
         let (status, reason, kind, message) = match self {
             Fault::ProvisionedThroughputExceeded => (
@@ -222,7 +268,10 @@ impl Fault {
                 "throttled",
             ),
             Fault::Throttling => (400, "Bad Request", "ThrottlingException", "throttled"),
-            Fault::InternalServerError => (
+            Fault::InternalServerError
+            | Fault::TransactionConflict
+            | Fault::TransactionThrottled
+            | Fault::TransactionThroughputExceeded => (
                 500,
                 "Internal Server Error",
                 "InternalServerError",
@@ -243,6 +292,44 @@ enum Scope {
     Everything,
     /// Writes get the fault; reads are forwarded to the emulator and answered for real.
     WritesOnly,
+    /// Only the writes a `Race` matches get the fault, each race as often as it says;
+    /// everything else is forwarded.
+    Races,
+}
+
+/// Which writes lose a race (`Scope::Races`): those of one of `operations` whose body
+/// contains `needle` (a key, say), the first `times` of them.
+#[derive(Clone, Debug)]
+struct Race {
+    operations: &'static [&'static str],
+    needle: Option<String>,
+    times: usize,
+}
+
+impl Race {
+    fn transactions(times: usize) -> Race {
+        Race {
+            operations: &["TransactWriteItems"],
+            needle: None,
+            times,
+        }
+    }
+
+    /// Transactions whose request names `needle` (an attribute only one item carries).
+    fn transactions_naming(needle: impl Into<String>, times: usize) -> Race {
+        Race {
+            needle: Some(needle.into()),
+            ..Race::transactions(times)
+        }
+    }
+
+    fn single_writes(needle: impl Into<String>, times: usize) -> Race {
+        Race {
+            operations: &["PutItem", "UpdateItem", "DeleteItem"],
+            needle: Some(needle.into()),
+            times,
+        }
+    }
 }
 
 /// One SDK operation invocation as the server saw it: its attempts (the SDK sends the same
@@ -259,6 +346,29 @@ struct Invocation {
 struct Seen {
     invocations: BTreeMap<String, Invocation>,
     requests: usize,
+    races: Vec<Race>,
+    /// Requests answered with a lost race.
+    raced: usize,
+}
+
+impl Seen {
+    /// Whether this request loses a race (and counts it against the race's times).
+    fn loses_race(&mut self, operation: &str, body: &[u8]) -> bool {
+        let text = String::from_utf8_lossy(body);
+        let race = self.races.iter_mut().find(|r| {
+            r.times > 0
+                && r.operations.contains(&operation)
+                && r.needle.as_ref().is_none_or(|n| text.contains(n.as_str()))
+        });
+        match race {
+            Some(r) => {
+                r.times -= 1;
+                self.raced += 1;
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 struct FaultyDynamo {
@@ -324,6 +434,27 @@ impl FaultyDynamo {
         t.beside(
             App::with_mail_config(t.app.config.clone(), t.app.keys.clone(), &faulty, &aws).unwrap(),
         )
+    }
+
+    /// A server that forwards everything except the writes `races` match, which lose their
+    /// race with `fault`.
+    async fn racing(fault: Fault, races: Vec<Race>) -> FaultyDynamo {
+        let dynamo = FaultyDynamo::start(fault, Scope::Races).await;
+        dynamo.seen.lock().unwrap().races = races;
+        dynamo
+    }
+
+    /// Requests of `operation` that reached the server (every try is a new invocation).
+    fn requests_of(&self, operation: &str) -> u32 {
+        self.invocations()
+            .iter()
+            .filter(|i| i.operation == operation)
+            .map(|i| i.attempts)
+            .sum()
+    }
+
+    fn raced(&self) -> usize {
+        self.seen.lock().unwrap().raced
     }
 
     fn invocations(&self) -> Vec<Invocation> {
@@ -395,7 +526,11 @@ async fn serve(
             operation.as_str(),
             "TransactWriteItems" | "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem"
         );
-        let faulted = scope == Scope::Everything || write;
+        let faulted = match scope {
+            Scope::Everything => true,
+            Scope::WritesOnly => write,
+            Scope::Races => write && seen.lock().unwrap().loses_race(&operation, &body),
+        };
         {
             let mut s = seen.lock().unwrap();
             s.requests += 1;
@@ -412,7 +547,7 @@ async fn serve(
             inv.faulted |= faulted;
         }
         let (status, reason, content_type, extra, out) = if faulted {
-            let (status, reason, body) = fault.status_and_body();
+            let (status, reason, body) = fault.answer(&operation, &body);
             (
                 status,
                 reason.to_string(),
@@ -1057,4 +1192,282 @@ async fn throttled_mutations_change_nothing_and_recovery_finds_the_data_as_befor
         "{}",
         got.body
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Lost races: what real DynamoDB answers when a write races a transaction on the same item
+// (the emulator, one request at a time, never does). The server above answers the writes a
+// `Race` matches as DynamoDB would (a cancelled transaction naming the reason, or
+// `TransactionConflictException` for a single write), forwards the rest to the emulator,
+// and counts the requests, each try of the storage layer's retry being one.
+
+const TRANSACTION_FAULTS: [(Fault, u16, &str); 3] = [
+    (Fault::TransactionConflict, 409, "conflict"),
+    (Fault::TransactionThrottled, 503, "service_unavailable"),
+    (
+        Fault::TransactionThroughputExceeded,
+        503,
+        "service_unavailable",
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_cancelled_once_by_contention_succeeds_on_its_retry() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    for (fault, _, _) in TRANSACTION_FAULTS {
+        let member = t.member_of(org, OrgRole::Member).await;
+        let dynamo = FaultyDynamo::racing(fault, vec![Race::transactions(1)]).await;
+        let app = dynamo.app(&t).await;
+        let r = app.change_role(&owner, org, member.user.id, "admin").await;
+        assert_eq!(r.status, 200, "{fault:?}: {}", r.body);
+        assert_eq!(
+            (dynamo.raced(), dynamo.requests_of("TransactWriteItems")),
+            (1, 2),
+            "{fault:?}: one cancelled try, one that landed"
+        );
+        let stored = t
+            .app
+            .store
+            .get_user(&member.user.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.role, Some(OrgRole::Admin), "{fault:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_that_keeps_losing_races_answers_honestly_and_writes_nothing() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let member = t.member_of(org, OrgRole::Member).await;
+    for (fault, status, code) in TRANSACTION_FAULTS {
+        let before = snapshot(&t).await;
+        let dynamo = FaultyDynamo::racing(fault, vec![Race::transactions(1000)]).await;
+        let app = dynamo.app(&t).await;
+        let began = Instant::now();
+        let r = app.change_role(&owner, org, member.user.id, "admin").await;
+        assert_eq!(
+            (r.status, r.code()),
+            (status, code),
+            "{fault:?}: {}",
+            r.body
+        );
+        assert!(!internals(&r.body), "{fault:?}: {}", r.body);
+        assert_eq!(
+            dynamo.requests_of("TransactWriteItems"),
+            roster::storage::WRITE_ATTEMPTS,
+            "{fault:?}: tried a bounded number of times"
+        );
+        assert!(began.elapsed() < Duration::from_secs(5), "{fault:?}");
+        assert_eq!(
+            snapshot(&t).await,
+            before,
+            "{fault:?}: nothing half-written"
+        );
+    }
+}
+
+/// The session's key, from its refresh token.
+fn session_key(refresh: &str) -> String {
+    let (sid, _) = refresh.split_once('.').unwrap();
+    roster::storage::keys::session_pk(sid)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_racing_a_refresh_is_retried_and_ends_the_session() {
+    let t = TestApp::spawn().await;
+    let member = t.signed_in("race").await;
+    let race = Race::single_writes(session_key(&member.refresh), 1);
+    let dynamo = FaultyDynamo::racing(Fault::TransactionConflict, vec![race]).await;
+    let r = dynamo.app(&t).await.logout(&member.refresh).await;
+    assert!((200..300).contains(&r.status), "{}", r.body);
+    assert_eq!((dynamo.raced(), dynamo.requests_of("DeleteItem")), (1, 2));
+    assert_eq!(
+        t.refresh(&member.refresh).await.status,
+        401,
+        "the session ended"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_that_keeps_losing_races_answers_409_and_keeps_the_session() {
+    let t = TestApp::spawn().await;
+    let member = t.signed_in("race").await;
+    let race = Race::single_writes(session_key(&member.refresh), 1000);
+    let dynamo = FaultyDynamo::racing(Fault::TransactionConflict, vec![race]).await;
+    let r = dynamo.app(&t).await.logout(&member.refresh).await;
+    assert_eq!((r.status, r.code()), (409, "conflict"), "{}", r.body);
+    assert!(!internals(&r.body), "{}", r.body);
+    assert_eq!(
+        dynamo.requests_of("DeleteItem"),
+        roster::storage::WRITE_ATTEMPTS
+    );
+    // Not half-done: the session is whole, and the caller may sign out again.
+    assert_eq!(t.refresh(&member.refresh).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_all_sessions_on_reuse_is_retried_when_it_races() {
+    let t = TestApp::spawn().await;
+    let member = t.signed_in("reuse").await;
+    let rotated = t.refresh(&member.refresh).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let fresh = rotated.body["refresh_token"].as_str().unwrap().to_string();
+    let user_key = roster::storage::keys::user_pk(&member.user.id);
+    let race = Race::single_writes(user_key.clone(), 1);
+    let dynamo = FaultyDynamo::racing(Fault::TransactionConflict, vec![race]).await;
+    // The rotated-away token comes back: reuse, which revokes every session.
+    let r = dynamo.app(&t).await.refresh(&member.refresh).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!((dynamo.raced(), dynamo.requests_of("UpdateItem")), (1, 2));
+    assert_eq!(t.refresh(&fresh).await.status, 401, "every session revoked");
+
+    // Losing every try: an honest 409, the sessions as they were.
+    let other = t.signed_in("reuse").await;
+    let rotated = t.refresh(&other.refresh).await;
+    let fresh = rotated.body["refresh_token"].as_str().unwrap().to_string();
+    let race = Race::single_writes(roster::storage::keys::user_pk(&other.user.id), 1000);
+    let dynamo = FaultyDynamo::racing(Fault::TransactionConflict, vec![race]).await;
+    let r = dynamo.app(&t).await.refresh(&other.refresh).await;
+    assert_eq!((r.status, r.code()), (409, "conflict"), "{}", r.body);
+    let user = t.app.store.get_user(&other.user.id).await.unwrap().unwrap();
+    assert_eq!(user.token_version, other.user.token_version, "not revoked");
+    assert_eq!(t.refresh(&fresh).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_passes_over_a_member_whose_detach_keeps_losing_races_and_finishes_next_run() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let members = [
+        t.member_of(org, OrgRole::Member).await,
+        t.member_of(org, OrgRole::Admin).await,
+        t.member_of(org, OrgRole::Member).await,
+    ];
+    let stuck = &members[1];
+    let race = Race::single_writes(roster::storage::keys::user_pk(&stuck.user.id), 1000);
+    let dynamo = FaultyDynamo::racing(Fault::TransactionConflict, vec![race]).await;
+    let app = dynamo.app(&t).await;
+    let code = t.org(&owner, org).await.body["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .call(
+            "DELETE",
+            &format!("/orgs/{org}?confirm={code}"),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    assert!((200..300).contains(&r.status), "{}", r.body);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let report = roster::services::cleanup::run(&app.app, deadline).await;
+    assert!(
+        report.is_ok(),
+        "a lost race does not abort the run: {report:?}"
+    );
+    let org_of = |id| {
+        let t = &t;
+        async move { t.app.store.get_user(&id).await.unwrap().unwrap().org_id }
+    };
+    for m in [&owner, &members[0], &members[2]] {
+        assert_eq!(org_of(m.user.id).await, None, "the others are detached");
+    }
+    assert_eq!(
+        org_of(stuck.user.id).await,
+        Some(org),
+        "passed over this run"
+    );
+    assert!(
+        t.app
+            .store
+            .deleting_orgs(1000)
+            .await
+            .unwrap()
+            .contains(&org)
+    );
+    assert!(dynamo.raced() >= 2 * roster::storage::WRITE_ATTEMPTS as usize);
+
+    // The next run, with the race over, finishes the rest.
+    let report = roster::services::cleanup::run(&t.app, deadline)
+        .await
+        .unwrap();
+    assert!(report.orgs_finished >= 1, "{report:?}");
+    assert_eq!(org_of(stuck.user.id).await, None);
+    assert!(
+        !t.app
+            .store
+            .deleting_orgs(1000)
+            .await
+            .unwrap()
+            .contains(&org)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitations_stored_before_their_quota_count_lost_its_races_still_send_mail() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let email = unique_email("counted");
+    // The invitation's transaction (with the day's counts) loses every try, so the counts
+    // are added on their own after the invitation is stored; and those lose every try too.
+    let races = vec![
+        Race::transactions(roster::storage::WRITE_ATTEMPTS as usize),
+        Race::single_writes("THROTTLE#INVITES", 1000),
+    ];
+    let dynamo = FaultyDynamo::racing(Fault::TransactionConflict, races).await;
+    let r = dynamo
+        .app(&t)
+        .await
+        .invite(&owner, org, &[&email], "member")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body["results"][0]["invitation_id"].is_string(),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        dynamo.requests_of("UpdateItem"),
+        2 * roster::storage::WRITE_ATTEMPTS,
+        "both day counters, each tried a bounded number of times"
+    );
+    assert!(
+        !t.latest_token(&email).await.is_empty(),
+        "the mail went out"
+    );
+}
+
+/// Role changes leave the org item alone, so the joins and removals that write its member
+/// count (a company-wide invitation's accepts) cannot cancel them: here every transaction
+/// naming `member_count` loses its race, and single and bulk role changes still land.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_changes_do_not_race_joins_on_the_org_item() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let one = t.member_of(org, OrgRole::Member).await;
+    let two = t.member_of(org, OrgRole::Member).await;
+    let race = Race::transactions_naming("member_count", 1000);
+    let dynamo = FaultyDynamo::racing(Fault::TransactionConflict, vec![race]).await;
+    let app = dynamo.app(&t).await;
+    let r = app.change_role(&owner, org, one.user.id, "admin").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = json!({"user_ids": [one.user.id, two.user.id], "role": "member"});
+    let r = app.bulk_role(&owner, org, body).await;
+    assert!((200..300).contains(&r.status), "{}", r.body);
+    assert_eq!(
+        dynamo.raced(),
+        0,
+        "no role change named the org's member count"
+    );
+    // The race is real: a join, which counts the member, loses it.
+    let email = unique_email("joiner");
+    t.invite(&owner, org, &[&email], "member").await;
+    let link = t.latest_token(&email).await;
+    let r = app.accept(&link, Joining::New("Joiner", PASSWORD)).await;
+    assert_eq!((r.status, r.code()), (409, "conflict"), "{}", r.body);
+    assert_eq!(dynamo.raced(), roster::storage::WRITE_ATTEMPTS as usize);
 }

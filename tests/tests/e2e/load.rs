@@ -537,7 +537,7 @@ async fn concurrent_changes_keep_every_invariant() {
     for u in &leavers {
         let own = t.token_for(u);
         ops.push(op(
-            "remove",
+            "leave",
             "DELETE",
             format!("/orgs/{a}/members/{}", u.id),
             &own,
@@ -746,10 +746,10 @@ async fn concurrent_changes_keep_every_invariant() {
             ),
             ("decline", 409) => matches!(d.code(), "invitation_already_accepted" | "conflict"),
             ("revoke", 409 | 410) => d.code().starts_with("invitation_") || d.code() == "conflict",
-            ("change_role" | "remove" | "bulk_role" | "bulk_remove", 409) => {
+            ("change_role" | "remove" | "leave" | "bulk_role" | "bulk_remove", 409) => {
                 matches!(d.code(), "conflict" | "bulk_refused" | "owner_protected")
             }
-            ("remove", 404) | ("change_role", 404) => d.code() == "not_found",
+            ("remove" | "leave", 404) | ("change_role", 404) => d.code() == "not_found",
             ("transfer", 403) => d.code() == "forbidden",
             ("transfer", 409) => d.code() == "conflict",
             ("transfer", 400) => d.body["errors"][0]["field"] == "user_id",
@@ -1020,6 +1020,9 @@ async fn concurrent_changes_keep_every_invariant() {
         results_in(a, "resent"),
     );
     put(&mut expected_a, "invitation.accepted", oks("accept", &in_a));
+    // Every join is also its own entry.
+    put(&mut expected_a, "member.joined", oks("accept", &in_a));
+    put(&mut expected_a, "member.left", oks("leave", &|_| true));
     put(
         &mut expected_a,
         "invitation.declined",
@@ -1069,6 +1072,11 @@ async fn concurrent_changes_keep_every_invariant() {
     put(
         &mut expected_b,
         "invitation.accepted",
+        oks("accept", &|d| !in_a(d)),
+    );
+    put(
+        &mut expected_b,
+        "member.joined",
         oks("accept", &|d| !in_a(d)),
     );
     let got_b = delta(&audit_after_b, &audit_before_b);

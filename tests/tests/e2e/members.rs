@@ -880,3 +880,68 @@ async fn refusals_come_in_order_anonymous_then_malformed_then_forbidden() {
         .await;
     assert_eq!(r.status, 404, "{}", r.body);
 }
+
+/// A platform admin who leaves an organization (removed, or detached when it is deleted)
+/// stays on the platform-admin list: the membership's index attributes give way to the
+/// list's, not to nothing.
+#[tokio::test]
+async fn a_platform_admin_removed_or_detached_from_an_org_stays_a_listed_platform_admin() {
+    let t = TestApp::spawn().await;
+    let root = t.platform_admin().await;
+    let listed = |id: UserId| {
+        let (t, root) = (&t, &root);
+        async move {
+            t.pages("/users?platform_admins=true&limit=50", &root.token)
+                .await
+                .iter()
+                .flat_map(|p| p.body["items"].as_array().cloned().unwrap_or_default())
+                .any(|u| u["id"] == id.to_string())
+        }
+    };
+    let (org, owner) = t.org_with_owner().await;
+    let removed = t
+        .create_user(
+            &unique_email("admin-member"),
+            Some((org, OrgRole::Member)),
+            true,
+        )
+        .await;
+    let detached = t
+        .create_user(
+            &unique_email("admin-member"),
+            Some((org, OrgRole::Admin)),
+            true,
+        )
+        .await;
+    assert!(
+        !listed(removed.id).await,
+        "a member is listed with their org"
+    );
+
+    let r = t.remove(&root, org, removed.id).await;
+    assert!((200..300).contains(&r.status), "{}", r.body);
+    assert!(listed(removed.id).await, "removed, still a platform admin");
+
+    let code = t.org(&owner, org).await.body["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = t
+        .call(
+            "DELETE",
+            &format!("/orgs/{org}?confirm={code}"),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    assert!((200..300).contains(&r.status), "{}", r.body);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    roster::services::cleanup::run(&t.app, deadline)
+        .await
+        .unwrap();
+    assert!(
+        listed(detached.id).await,
+        "detached, still a platform admin"
+    );
+    assert!(!listed(owner.user.id).await, "the owner never was one");
+}

@@ -3,7 +3,8 @@
 
 use crate::common;
 
-use common::{TestApp, unique_code};
+use aws_sdk_dynamodb::types::AttributeValue;
+use common::{Joining, PASSWORD, TestApp, unique_code};
 use roster::domain::OrgRole;
 use serde_json::json;
 
@@ -451,4 +452,76 @@ async fn a_delete_out_of_time_answers_and_cleanup_detaches_the_rest() {
         .create_org(&owner, json!({"name": "Again", "code": unique_code()}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
+}
+
+/// An account left pointing at a deleted organization (its detach missed it: the members
+/// index lags, or it joined a moment before the deletion) behaves as having none: it can
+/// accept an invitation to another organization, or create one, and the dead membership is
+/// released on the way.
+#[tokio::test]
+async fn an_account_left_pointing_at_a_deleted_org_can_join_or_create_another() {
+    let t = TestApp::spawn().await;
+    let (dead, dead_owner) = t.org_with_owner().await;
+    let code = t.org(&dead_owner, dead).await.body["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = t
+        .call(
+            "DELETE",
+            &format!("/orgs/{dead}?confirm={code}"),
+            Some(&dead_owner.token),
+            None,
+        )
+        .await;
+    assert!((200..300).contains(&r.status), "{}", r.body);
+    // Two accounts the detach never saw: their items still name the dead organization.
+    let strays = [t.user_without_org().await, t.user_without_org().await];
+    for stray in &strays {
+        t.dynamo
+            .update_item()
+            .table_name(&t.app.config.table_name)
+            .key("pk", AttributeValue::S(format!("USER#{}", stray.user.id)))
+            .key("sk", AttributeValue::S("PROFILE".into()))
+            .update_expression("SET org_id = :org, #role = :role, gsi1pk = :g1pk, gsi1sk = :g1sk")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":org", AttributeValue::S(dead.to_string()))
+            .expression_attribute_values(":role", AttributeValue::S("member".into()))
+            .expression_attribute_values(":g1pk", AttributeValue::S(format!("ORG#{dead}#MEMBERS")))
+            .expression_attribute_values(
+                ":g1sk",
+                AttributeValue::S(format!("USER#{}", stray.user.id)),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let (org, owner) = t.org_with_owner().await;
+    let email = strays[0].user.email.to_string();
+    t.invite(&owner, org, &[&email], "member").await;
+    let link = t.latest_token(&email).await;
+    let r = t.accept(&link, Joining::Password(PASSWORD)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let joined = t
+        .app
+        .store
+        .get_user(&strays[0].user.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(joined.org_id, Some(org));
+
+    let r = t
+        .create_org(&strays[1], json!({"name": "Fresh", "code": unique_code()}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = t
+        .app
+        .store
+        .get_user(&strays[1].user.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(created.role, Some(OrgRole::Owner));
+    assert_ne!(created.org_id, Some(dead));
 }

@@ -454,7 +454,7 @@ impl MembersWrite {
 }
 
 /// A caller whose authority is gone is `Forbidden`; a member whose role moved since it was
-/// read is a `Conflict`; an organization deleted since is `NotFound`.
+/// read is a `Conflict`; an organization deleted since: see below, by write.
 async fn members_write_refusals(write: MembersWrite) {
     let t = TestApp::spawn().await;
     let (id, owner) = t.org_with_owner().await;
@@ -480,7 +480,10 @@ async fn members_write_refusals(write: MembersWrite) {
             .await,
         ServiceError::Conflict
     );
-    // The organization was deleted (its members are detached later).
+    // The organization was deleted. The role change no longer names the org item (which
+    // every join writes: docs/storage.md, Conflicts), so between the tombstone and the
+    // detach it lands as if just before the deletion; once detached, the member's own
+    // condition refuses it.
     let now = Now::get().rfc3339();
     t.app
         .store
@@ -488,12 +491,43 @@ async fn members_write_refusals(write: MembersWrite) {
         .await
         .unwrap();
     let root = t.platform_admin().await;
-    assert_refused!(
-        write
-            .run(&t, id, &root.user, &Authority::PlatformAdmin, targets)
-            .await,
-        ServiceError::NotFound
-    );
+    let platform = Authority::PlatformAdmin;
+    match write {
+        // Role changes leave the org item alone (so they never race joins on it): one landing
+        // between the tombstone and the detach is like one just before the deletion, and a
+        // detached member's role is a conflict.
+        MembersWrite::ChangeRoles(to) => {
+            assert!(
+                write
+                    .run(&t, id, &root.user, &platform, targets)
+                    .await
+                    .is_ok()
+            );
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+            assert!(t.app.store.detach_members(&id, deadline).await.unwrap());
+            let mut as_changed = target.user.clone();
+            as_changed.role = Some(to);
+            assert_refused!(
+                write
+                    .run(
+                        &t,
+                        id,
+                        &root.user,
+                        &platform,
+                        std::slice::from_ref(&as_changed)
+                    )
+                    .await,
+                ServiceError::Conflict
+            );
+        }
+        // A removal counts the members down on the org item, which is gone.
+        MembersWrite::Remove => {
+            assert_refused!(
+                write.run(&t, id, &root.user, &platform, targets).await,
+                ServiceError::NotFound
+            );
+        }
+    }
 }
 
 #[tokio::test]

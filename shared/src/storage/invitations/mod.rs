@@ -132,7 +132,8 @@ impl Store {
             aws_sdk_dynamodb::types::TransactWriteItem::builder()
                 .update(update)
                 .build(),
-            super::tx::CONFLICT,
+            // The link was replaced: told apart from a race that outlasted the retries.
+            |_| crate::error::ServiceError::InvitationSuperseded,
         );
         tx.push(
             self.audit_put(super::Audit {
@@ -148,7 +149,7 @@ impl Store {
             super::tx::CONFLICT,
         );
         match self.transact(tx).await {
-            Err(crate::error::ServiceError::Conflict) => Ok(()),
+            Err(crate::error::ServiceError::InvitationSuperseded) => Ok(()),
             other => other,
         }
     }

@@ -177,7 +177,7 @@ impl Store {
                 .await,
         );
         if let (Some(q), Err(_)) = (quota, &outcomes[0]) {
-            self.add_to_invite_quota(q, count).await?;
+            self.add_to_invite_quota_after(q, count).await;
         }
         let mut results: Vec<ServiceResult<()>> = Vec::with_capacity(writes.len());
         for (i, (chunk, outcome)) in chunks.iter().zip(outcomes).enumerate() {
@@ -266,9 +266,19 @@ impl Store {
             // request writes: once more without the counts, which are then added on their own.
             (Err(ServiceError::Conflict), Some(q)) => {
                 write(None).await?;
-                self.add_to_invite_quota(q, 1).await
+                self.add_to_invite_quota_after(q, 1).await;
+                Ok(())
             }
             (outcome, _) => outcome,
+        }
+    }
+
+    /// Counts invitations already stored: their mails must go out, so a count that still
+    /// cannot be written (after `retry`'s tries) is logged, not the request's failure. The
+    /// day's quota then undercounts by at most this request.
+    async fn add_to_invite_quota_after(&self, quota: &InviteQuota, count: u64) {
+        if let Err(e) = self.add_to_invite_quota(quota, count).await {
+            tracing::warn!(error = %e, org_id = %quota.org, count, "invitations stored but not counted against the day's quota");
         }
     }
 }
