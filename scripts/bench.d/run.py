@@ -36,7 +36,7 @@ SIZE_GOAL = 8_000_000  # bytes ("8 MB")
 RSS_GOAL_KB = 16 * 1024  # 16 MiB
 
 FUNCTIONS = ["auth", "orgs", "invite", "accept", "members", "change-role", "remove", "users",
-             "audit", "cleanup", "events"]
+             "audit", "cleanup", "events", "console"]
 # The functions that sign access tokens: only they are given the signing key's secret, and
 # read it from Secrets Manager at init (template.yaml does the same).
 SIGNERS = {"auth", "accept"}
@@ -144,6 +144,8 @@ class Bench:
         env.update(self.app_env)
         if name not in SIGNERS:
             env.pop("JWT_SIGNING_KEY_SECRET", None)
+        # JSON, as deployed (template.yaml's LoggingConfig): the summary line is parsed below.
+        env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
         if name == "events":  # read at init only; this bench never publishes
             env["EVENT_BUS_NAME"] = "roster-bench"
         path = f"{self.work}/events/{name}.env"
@@ -269,6 +271,8 @@ class Bench:
             "audit": Req("GET", "/orgs/{org_id}/audit", f"/orgs/{nobody_org}/audit", expect=401),
             "cleanup": "scheduled",
             "events": "stream",
+            # Static files compiled in: no AWS call at all, cold or warm.
+            "console": Req("GET", "/console"),
         }
         emu = {
             "auth": Req("GET", "/me", token=token),
@@ -287,6 +291,7 @@ class Bench:
             "audit": Req("GET", "/orgs/{org_id}/audit", f"/orgs/{org}/audit", token=token),
             "cleanup": "scheduled",
             "events": "stream",
+            "console": Req("GET", "/console"),
         }
         for t in targets:
             if t.kind == "function":
@@ -351,6 +356,9 @@ class Bench:
                 doc = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            # lambda_runtime's JSON format nests the event's fields under "fields".
+            if isinstance(doc, dict) and isinstance(doc.get("fields"), dict):
+                doc = {**doc, **doc["fields"]}
             if not isinstance(doc, dict) or doc.get("message") not in (
                     "invocation", "cleanup finished"):
                 continue
