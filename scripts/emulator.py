@@ -1,6 +1,6 @@
-"""The local AWS emulator: moto's server for DynamoDB, SESv2 and Secrets Manager (the token
-signing key; moto serves every service it emulates, none is switched off here), one request
-at a time.
+"""The local AWS emulator: moto's server for DynamoDB (with its Streams), SESv2, Secrets
+Manager (the token signing key), EventBridge and SQS (the events' end-to-end test; moto serves
+every service it emulates, none is switched off here), one request at a time.
 
 moto applies a TransactWriteItems by deep-copying every table it touches, writing, and
 restoring the copies on a failed condition, with no lock: two concurrent transactions can
