@@ -16,9 +16,14 @@ async function send(method, path, body, token) {
   if (token) headers.authorization = `Bearer ${token}`;
   let res;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    throw new ApiError(0, { detail: 'The server could not be reached. Check your connection and try again.' });
+    // 30 s: API Gateway gives a request no longer, so a hung connection is not an answer.
+    res = await fetch(path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30000),
+    });
+  } catch (e) {
+    const detail = e.name === 'TimeoutError' ? 'The server did not answer in time. Try again.'
+      : 'The server could not be reached. Check your connection and try again.';
+    throw new ApiError(0, { detail });
   }
   if (res.status === 204) return null;
   const data = await res.json().catch(() => ({}));

@@ -5,6 +5,8 @@ import { members } from './members.js';
 import { audit, settings } from './org.js';
 import { invitations, orgs, users } from './platform.js';
 
+// boot.js reports a console that never started; this one has.
+document.body.dataset.started = '1';
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const ctx = { user: null, org: null, orgs: [] };

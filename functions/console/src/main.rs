@@ -14,6 +14,7 @@ const ASSETS: &[Asset] = &[
         "text/css; charset=utf-8",
         include_bytes!("../../../console/app.css"),
     ),
+    ("boot.js", JS, include_bytes!("../../../console/boot.js")),
     ("app.js", JS, include_bytes!("../../../console/app.js")),
     ("api.js", JS, include_bytes!("../../../console/api.js")),
     ("ui.js", JS, include_bytes!("../../../console/ui.js")),

@@ -20,11 +20,19 @@ pub(crate) struct Driver {
     pub(crate) base: String,
     pub(crate) session: String,
     process: Child,
+    profile: std::path::PathBuf,
 }
 
 impl Drop for Driver {
+    /// Chromium is chromedriver's child and outlives it: a failed test would leave it
+    /// running, so it is found by its own profile directory.
     fn drop(&mut self) {
+        let _ = Command::new("pkill")
+            .arg("-f")
+            .arg(self.profile.as_os_str())
+            .status();
         let _ = self.process.kill();
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
@@ -70,6 +78,7 @@ impl Driver {
             base,
             session: String::new(),
             process,
+            profile,
         };
         let created = driver.post("/session", caps).await;
         driver.session = created["sessionId"]
