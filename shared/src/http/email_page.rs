@@ -50,13 +50,21 @@ pub async fn submit(ctx: &Ctx<'_>, req: &Request) -> Response<Body> {
             html(StatusCode::OK, &page)
         }
         Err(e) => {
-            let (status, _, title) = classify(&e);
-            let message = match e {
-                ServiceError::NotFound => {
-                    "This link is not valid: it was used, replaced by a newer one, or has expired."
-                }
-                ServiceError::EmailTaken => "Another account uses this email address now.",
-                _ => "Something went wrong on our side. Try again in a moment.",
+            let (status, _, _) = classify(&e);
+            // A person reads this page: a heading in words, not the API's problem title.
+            let (title, message) = match e {
+                ServiceError::NotFound => (
+                    "This link cannot be used",
+                    "This link is not valid: it was used, replaced by a newer one, or has expired.",
+                ),
+                ServiceError::EmailTaken => (
+                    "This address is taken",
+                    "Another account uses this email address now.",
+                ),
+                _ => (
+                    "Something went wrong",
+                    "Something went wrong on our side. Try again in a moment.",
+                ),
             };
             html(status, &Message { title, message })
         }

@@ -239,3 +239,70 @@ async fn a_person_accepts_an_invitation_in_a_real_browser() {
     // The new member can sign in.
     t.login(&to).await;
 }
+
+/// The email-change confirmation page: the link from the mail shows a button (the GET
+/// changes nothing), the button confirms, and the used link is then refused in words.
+#[tokio::test]
+async fn a_person_confirms_a_new_email_address_in_a_real_browser() {
+    let Some(api) = common::local_api_url() else {
+        return;
+    };
+    let t = TestApp::served().await;
+    let old = unique_email("before");
+    let user = t.create_user(&old, None, false).await;
+    let me = t.login(&old).await;
+    let new = unique_email("after");
+    let http = reqwest::Client::new();
+    let r = http
+        .patch(format!("{api}/users/{}", user.id))
+        .bearer_auth(&me.token)
+        .json(&json!({"email": new, "current_password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let mails = t.mails_to(&new).await;
+    let html = &mails.last().expect("the confirmation email").html;
+    let start = html.find("href=\"").unwrap() + 6;
+    let link = html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&");
+    assert!(
+        link.starts_with(&format!("{api}/confirm-email?token=")),
+        "{link}"
+    );
+
+    let driver = Driver::start().await;
+    let confirm = async |expect: &str| {
+        driver.session_post("/url", json!({"url": link})).await;
+        assert_eq!(driver.text("h1").await, "Confirm your new email address");
+        let button = driver.find("button[type=submit]").await;
+        driver
+            .session_post(&format!("/element/{button}/click"), json!({}))
+            .await;
+        for _ in 0..100 {
+            let h1 = driver.text("h1").await;
+            if h1 != "Confirm your new email address" {
+                assert_eq!(h1, expect);
+                return driver.text("main").await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no answer to the confirmation");
+    };
+    assert!(
+        t.login_fails(&new, PASSWORD).await,
+        "opening the link confirms nothing"
+    );
+    let done = confirm("Email address confirmed").await;
+    assert!(done.contains(&new), "{done}");
+    let shot = driver.get("/screenshot").await;
+    let png = STANDARD.decode(shot.as_str().unwrap()).unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("email-confirmed.png"), &png).unwrap();
+    t.login(&new).await;
+
+    // The same link again: used up, said in words.
+    let again = confirm("This link cannot be used").await;
+    assert!(again.contains("not valid"), "{again}");
+}
