@@ -72,7 +72,7 @@ pub struct Detail {
     pub organization: String,
     /// The acting user's id; null when the system acted (expiry, cleanup).
     pub actor: Option<String>,
-    /// What changed: a user id, an invitation's email, or comma-separated user ids.
+    /// What changed: a user id or an invitation's email.
     pub target: String,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
@@ -118,6 +118,56 @@ impl Event {
                 after: parse(image.after),
             },
         })
+    }
+}
+
+impl Event {
+    /// The events of one audit entry: one per member it names. A bulk role change or
+    /// removal is one audit entry (one transaction) naming every member; an application
+    /// acts per member (a rule can match `detail.target` to one user), so it gets one event
+    /// each, with the event id `<entry id>/<user id>` (stable across deliveries), the
+    /// member's own `before`, and the shared `after`.
+    pub fn all_from_image(image: Option<serde_dynamo::Item>) -> Result<Vec<Event>, DetailError> {
+        Ok(Event::from_image(image)?.per_member())
+    }
+
+    fn per_member(self) -> Vec<Event> {
+        if !self.detail.action.starts_with("member.") {
+            return vec![self];
+        }
+        let ids: Vec<&str> = self.detail.target.split(',').collect();
+        let bulk = ids.len() > 1;
+        ids.iter()
+            .map(|id| {
+                let mut d = self.detail.clone();
+                if bulk {
+                    d.event_id = format!("{}/{id}", self.detail.event_id);
+                }
+                d.target = (*id).to_string();
+                d.before = d.before.map(|b| member_entry(b, id));
+                Event {
+                    detail_type: self.detail_type,
+                    detail: d,
+                }
+            })
+            .collect()
+    }
+}
+
+/// A membership entry's `before` lists each member it changed (`[{"user_id": .., ..}]`,
+/// one or many): the member's own entry. Anything else is kept as written.
+fn member_entry(value: serde_json::Value, id: &str) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Array(items)
+            if !items.is_empty() && items.iter().all(|i| i.get("user_id").is_some()) =>
+        {
+            items
+                .into_iter()
+                .find(|i| i["user_id"] == id)
+                .unwrap_or(Value::Null)
+        }
+        other => other,
     }
 }
 
@@ -184,6 +234,68 @@ mod tests {
                 "action": "member.role_changed", "organization": "o1", "actor": "u1",
                 "target": "u2", "before": {"role": "member"}, "after": {"role": "admin"}
             })
+        );
+    }
+
+    #[test]
+    fn a_bulk_change_is_one_event_per_member_with_its_own_before() {
+        let mut fields = entry(
+            "member.removed",
+            Some(r#"[{"user_id":"u2","role":"member"},{"user_id":"u3","role":"admin"}]"#),
+            None,
+        );
+        fields["target"] = json!("u2,u3");
+        let events = Event::all_from_image(image(fields)).expect("events");
+        let details: Vec<_> = events
+            .iter()
+            .map(|e| {
+                (
+                    e.detail_type,
+                    e.detail.event_id.as_str(),
+                    e.detail.target.as_str(),
+                    e.detail.before.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            details,
+            vec![
+                (
+                    "Member Removed",
+                    "e1/u2",
+                    "u2",
+                    Some(json!({"user_id": "u2", "role": "member"}))
+                ),
+                (
+                    "Member Removed",
+                    "e1/u3",
+                    "u3",
+                    Some(json!({"user_id": "u3", "role": "admin"}))
+                ),
+            ]
+        );
+
+        // One member: the entry's own id, and the member's entry rather than a list of one.
+        let one = entry(
+            "member.role_changed",
+            Some(r#"[{"user_id":"u2","role":"member"}]"#),
+            Some(r#"{"role":"admin"}"#),
+        );
+        let events = Event::all_from_image(image(one)).expect("events");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].detail.event_id, "e1");
+        assert_eq!(
+            events[0].detail.before,
+            Some(json!({"user_id": "u2", "role": "member"}))
+        );
+        assert_eq!(events[0].detail.after, Some(json!({"role": "admin"})));
+
+        // Other actions keep their target, commas and all.
+        let mut other = entry("org.updated", Some(r#"{"name":"a,b"}"#), None);
+        other["target"] = json!("o1");
+        assert_eq!(
+            Event::all_from_image(image(other)).expect("events").len(),
+            1
         );
     }
 

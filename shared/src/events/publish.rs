@@ -1,5 +1,6 @@
-//! PutEvents, up to ten entries (256 KB) a call, in the stream's order; the first record
-//! not published and every record after it are reported as batch item failures, since
+//! PutEvents, up to ten entries (256 KB) a call, in the stream's order (a record may give
+//! several: one per member of a bulk change); the record of the first entry not published
+//! and every record after it are reported as batch item failures, since
 //! Lambda retries from the lowest failure anyway (publishing later ones now would only
 //! duplicate them).
 
@@ -66,22 +67,24 @@ impl Publisher {
                 .clone()
                 .ok_or(PublishError::NoSequenceNumber)?;
             // Reported failed, it is retried and ends in the dead-letter queue.
-            let entry = Event::from_image(record.change.new_image)
+            let entries = Event::all_from_image(record.change.new_image)
                 .map_err(|e| {
                     tracing::error!(sequence_number = %seq, error = %e, "not an audit entry");
                 })
-                .map(|e| self.entry(&e));
-            records.push((seq, entry));
+                .map(|events| events.iter().map(|e| self.entry(e)).collect::<Vec<_>>());
+            records.push((seq, entries));
         }
         let convertible = records.iter().take_while(|(_, e)| e.is_ok()).count();
-        let entries: Vec<_> = records[..convertible]
+        // Each entry with the record it came from (a bulk change's record gives several).
+        let (owners, entries): (Vec<usize>, Vec<_>) = records[..convertible]
             .iter()
-            .filter_map(|(_, e)| e.as_ref().ok().cloned())
-            .collect();
+            .enumerate()
+            .flat_map(|(r, (_, e))| e.iter().flatten().map(move |entry| (r, entry.clone())))
+            .unzip();
         let mut first_failed = convertible;
         for range in batches(&entries) {
             if let Some(i) = self.put(&entries[range.clone()]).await {
-                first_failed = range.start + i;
+                first_failed = owners[range.start + i];
                 break;
             }
         }

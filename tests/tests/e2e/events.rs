@@ -71,6 +71,19 @@ async fn every_audited_change_arrives_once_with_its_fields_even_when_an_entry_fa
     assert_eq!(r.status, 200, "{}", r.body);
     let r = t.remove(&owner, org, admin.user.id).await;
     assert!(r.status < 300, "remove: {} {}", r.status, r.body);
+    // A bulk role change and a bulk removal of two: one audit entry each, one event per
+    // member.
+    let pair = [
+        t.member_of(org, OrgRole::Member).await,
+        t.member_of(org, OrgRole::Member).await,
+    ];
+    let pair_ids = [pair[0].user.id.to_string(), pair[1].user.id.to_string()];
+    let r = t
+        .bulk_role(&owner, org, json!({"user_ids": pair_ids, "role": "admin"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = t.bulk_remove(&owner, org, json!(pair_ids)).await;
+    assert!(r.status < 300, "bulk remove: {} {}", r.status, r.body);
 
     // What the audit log says happened: the events expected, one each.
     let audit: Vec<Value> = t
@@ -209,10 +222,47 @@ async fn every_audited_change_arrives_once_with_its_fields_even_when_an_entry_fa
             .to_string();
         by_id.entry(id).or_default().push(e.clone());
     }
+    // The events each audit entry gives: one per member it names, with that member's own
+    // `before` out of the entry's list (a bulk change's event id is `<entry id>/<user id>`).
+    let expected: Vec<(String, Value, Value)> = audit
+        .iter()
+        .flat_map(|a| {
+            let target = a["target"].as_str().expect("target");
+            let action = a["action"].as_str().expect("action");
+            let ids: Vec<&str> = if action.starts_with("member.") {
+                target.split(',').collect()
+            } else {
+                vec![target]
+            };
+            let id = a["id"].as_str().expect("audit id").to_string();
+            let before = a.get("before").cloned().unwrap_or(Value::Null);
+            let bulk = ids.len() > 1;
+            ids.into_iter()
+                .map(|user| {
+                    let event_id = if bulk {
+                        format!("{id}/{user}")
+                    } else {
+                        id.clone()
+                    };
+                    let own = match &before {
+                        Value::Array(list) if list.iter().all(|m| m.get("user_id").is_some()) => {
+                            list.iter()
+                                .find(|m| m["user_id"] == user)
+                                .cloned()
+                                .expect("the member's own entry")
+                        }
+                        other => other.clone(),
+                    };
+                    (event_id, json!(user), own)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(expected.len() > audit.len(), "the bulk changes give more");
     assert_eq!(
         by_id.len(),
-        audit.len(),
-        "every audit entry, and nothing else"
+        expected.len(),
+        "every expected event, and nothing else"
     );
     // Published twice: only those after the failed entry in its PutEvents (at least once).
     let twice = by_id.values().filter(|v| v.len() > 1).count();
@@ -225,9 +275,18 @@ async fn every_audited_change_arrives_once_with_its_fields_even_when_an_entry_fa
     );
 
     let schemas = root().join("docs/events");
-    for a in &audit {
-        let id = a["id"].as_str().expect("audit id");
-        let e = &by_id.get(id).unwrap_or_else(|| panic!("no event for {a}"))[0];
+    let entry_of = |event_id: &str| {
+        let id = event_id.split('/').next().unwrap_or_default();
+        audit
+            .iter()
+            .find(|a| a["id"] == id)
+            .expect("its audit entry")
+    };
+    for (event_id, target, before) in &expected {
+        let a = entry_of(event_id);
+        let e = &by_id
+            .get(event_id)
+            .unwrap_or_else(|| panic!("no event {event_id} for {a}"))[0];
         let action = a["action"].as_str().expect("action");
         assert_eq!(e["source"], "roster");
         assert_eq!(e["detail-type"], detail_type(action), "{action}");
@@ -237,9 +296,27 @@ async fn every_audited_change_arrives_once_with_its_fields_even_when_an_entry_fa
         assert_eq!(d["occurred_at"], a["at"]);
         assert_eq!(d["organization"], org.to_string());
         assert_eq!(d["actor"], a["actor"]);
-        assert_eq!(d["target"], a["target"]);
-        assert_eq!(d["before"], a.get("before").cloned().unwrap_or(Value::Null));
+        assert_eq!(&d["target"], target);
+        assert_eq!(&d["before"], before);
         assert_eq!(d["after"], a.get("after").cloned().unwrap_or(Value::Null));
+    }
+    // The bulk pair: promoted from member, then removed as admins, an event each.
+    for (i, user) in pair_ids.iter().enumerate() {
+        let of = |action: &str| {
+            received
+                .iter()
+                .find(|e| e["detail"]["action"] == action && e["detail"]["target"] == *user)
+                .unwrap_or_else(|| panic!("no {action} event for member {i}"))
+        };
+        assert_eq!(
+            of("member.role_changed")["detail"]["before"]["role"],
+            "member"
+        );
+        assert_eq!(
+            of("member.role_changed")["detail"]["after"]["role"],
+            "admin"
+        );
+        assert_eq!(of("member.removed")["detail"]["before"]["role"], "admin");
     }
     let kinds: std::collections::BTreeSet<&str> =
         audit.iter().filter_map(|a| a["action"].as_str()).collect();
