@@ -111,8 +111,10 @@ export function form(children, submitLabel, action, cancel = true) {
   return f;
 }
 
+// Previous and Next, each only when there is such a page; nothing on a single page.
 export function pager(cursors, next, load) {
-  return h('div', { class: 'pager' },
-    h('button', { type: 'button', disabled: cursors.length <= 1, onclick: () => { cursors.pop(); load(cursors[cursors.length - 1]); } }, 'Previous page'),
-    h('button', { type: 'button', disabled: !next, onclick: () => { cursors.push(next); load(next); } }, 'Next page'));
+  const prev = cursors.length > 1
+    ? h('button', { type: 'button', onclick: () => { cursors.pop(); load(cursors[cursors.length - 1]); } }, 'Previous page') : null;
+  const more = next ? h('button', { type: 'button', onclick: () => { cursors.push(next); load(next); } }, 'Next page') : null;
+  return prev || more ? h('div', { class: 'pager' }, prev, more) : '';
 }
