@@ -78,7 +78,7 @@ export async function members(root, ctx) {
       ];
     }
     return h('tr', { 'data-email': r.email },
-      h('td', {}, box), h('td', {}, r.name || h('span', { class: 'muted' }, '—')), h('td', {}, r.email), h('td', {}, r.role || ''),
+      h('td', {}, box), h('td', { class: 'wrap' }, r.name || h('span', { class: 'muted' }, '—')), h('td', { class: 'wrap' }, r.email), h('td', {}, r.role || ''),
       h('td', {}, h('span', { class: `badge ${r.status.split(' ').pop()}` }, r.status)), h('td', {}, r.when),
       h('td', {}, h('div', { class: 'actions' }, actions)));
   }
@@ -177,16 +177,49 @@ const INVITE_RESULT = {
   invalid: 'invalid',
 };
 
+// The API's limit per request (domain/requests.rs, MAX_EMAILS).
+const MAX_EMAILS = 100;
+
+// Why the API would refuse an address (its rules, domain/email.rs), or '' when it would not:
+// the chip says so as soon as it is added; the API's answer after Send is still the word.
+export function emailProblem(raw) {
+  const e = raw.trim().toLowerCase();
+  if (e.length > 254) return 'longer than 254 characters';
+  const at = e.indexOf('@');
+  if (at < 0) return 'it has no @';
+  const local = e.slice(0, at);
+  const labels = e.slice(at + 1).split('.');
+  const localOk = local.length >= 1 && local.length <= 64 && !local.startsWith('.') && !local.endsWith('.')
+    && !local.includes('..') && /^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+$/.test(local);
+  const domainOk = labels.length >= 2 && labels.every((l) => /^[a-z0-9-]{1,63}$/.test(l) && !l.startsWith('-') && !l.endsWith('-'))
+    && /^[a-z]{2,}$/.test(labels[labels.length - 1]);
+  return localOk && domainOk ? '' : 'not a valid email address';
+}
+
 // The invite modal: addresses become chips on Enter, comma or paste; one role for all.
 export function invite(org, after) {
   const emails = [];
   const chips = h('div', { class: 'chips-list', role: 'list', 'aria-label': 'Addresses to invite' });
   const inputId = uid('emails');
   const input = h('input', { id: inputId, type: 'email', autocomplete: 'off', placeholder: 'name@example.com', 'aria-describedby': `${inputId}-help` });
-  const draw = () => chips.replaceChildren(...emails.map((e) => h('span', { class: 'chip', role: 'listitem' }, e,
-    h('button', { type: 'button', 'aria-label': `Remove ${e}`, onclick: () => { emails.splice(emails.indexOf(e), 1); draw(); input.focus(); } }, '×'))));
+  const tally = h('span', { class: 'muted', id: 'chip-count', role: 'status' });
+  const chip = (e) => {
+    const problem = emailProblem(e);
+    return h('span', { class: problem ? 'chip invalid' : 'chip', role: 'listitem' },
+      h('span', {}, e, problem ? h('span', { class: 'chip-note' }, ` (${problem})`) : null),
+      h('button', { type: 'button', 'aria-label': `Remove ${e}`, onclick: () => { emails.splice(emails.indexOf(e), 1); draw(); input.focus(); } }, '×'));
+  };
+  const draw = () => {
+    chips.replaceChildren(...emails.map(chip));
+    const bad = emails.filter(emailProblem).length;
+    tally.textContent = emails.length
+      ? `${emails.length} address${emails.length === 1 ? '' : 'es'}${bad ? `, ${bad} invalid` : ''}` : '';
+    chips.scrollTop = chips.scrollHeight;
+  };
   const add = (text) => {
-    for (const e of text.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean)) if (!emails.includes(e)) emails.push(e);
+    for (const e of text.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean)) {
+      if (!emails.some((x) => x.toLowerCase() === e.toLowerCase())) emails.push(e);
+    }
     draw();
   };
   input.addEventListener('keydown', (ev) => {
@@ -207,6 +240,7 @@ export function invite(org, after) {
       h('label', { for: inputId }, 'Email addresses'),
       h('div', { class: 'chips' }, chips, input),
       h('span', { class: 'muted', id: `${inputId}-help` }, 'Press Enter or type a comma after each address; pasting a list works too.'),
+      tally,
       h('span', { class: 'err' })),
     field('Role for everyone', 'role', {}, (id) => select(id, 'role', [['member', 'Member'], ['admin', 'Admin']], 'member')),
     field('Expires in', 'expires', {}, (id) => select(id, 'expires', [['', 'Default (7 days)'], ['86400', '1 day'], ['259200', '3 days'], ['2592000', '30 days']], '')),
@@ -214,6 +248,7 @@ export function invite(org, after) {
   ], 'Send invitations', async ({ role, expires }, theForm) => {
     if (input.value.trim()) { add(input.value); input.value = ''; }
     if (!emails.length) throw { message: 'Add at least one email address.', fields: [{ field: 'emails', message: 'Type an address and press Enter.' }] };
+    if (emails.length > MAX_EMAILS) throw { message: `At most ${MAX_EMAILS} addresses at once.`, fields: [{ field: 'emails', message: `Remove ${emails.length - MAX_EMAILS} of them.` }] };
     const body = { emails: [...emails], role };
     if (expires) body.expires_in_seconds = Number(expires);
     const res = await api('POST', `/orgs/${org.id}/invitations`, body);

@@ -1,6 +1,6 @@
 // Platform admin views (seed 003): organizations, users, invitations.
 import { api, q } from './api.js';
-import { closeDialog, confirmDialog, date, field, form, h, openDialog, pager, select, toast } from './ui.js';
+import { closeDialog, confirmDialog, date, field, form, h, openDialog, pager, select, toast, uid } from './ui.js';
 
 const clean = (v) => Object.fromEntries(Object.entries(v).filter(([, x]) => x !== ''));
 const table = (heads, rows) => h('table', {}, h('thead', {}, h('tr', {}, heads.map((t) => h('th', {}, t)))),
@@ -10,37 +10,59 @@ function orgSelect(ctx, id, value, blank) {
   return select(id, 'org_id', [...(blank ? [['', blank]] : []), ...ctx.orgs.map((o) => [o.id, `${o.name} (${o.code})`])], value);
 }
 
+// Tiers come from the deployment's TIERS, which the API does not list: offer those in use.
+function tierList(ctx) {
+  const id = uid('tiers');
+  return [id, h('datalist', { id }, [...new Set(ctx.orgs.map((o) => o.tier))].map((t) => h('option', { value: t })))];
+}
+
 export async function orgs(root, ctx, { reload }) {
   const list = h('div', {});
   const cursors = [null];
   const load = async (cursor) => {
     const page = await api('GET', `/orgs${q({ limit: 100, cursor })}`);
-    list.replaceChildren(table(['Name', 'Code', 'Description', 'Tier', 'Members', 'Actions'], page.items.map((o) => h('tr', {},
-      h('td', {}, o.name), h('td', {}, o.code), h('td', {}, o.description || ''), h('td', {}, o.tier), h('td', {}, String(o.member_count ?? '')),
+    list.replaceChildren(table(['Name', 'Code', 'Description', 'Tier', 'Members', 'Actions'], page.items.map((o) => h('tr', { 'data-code': o.code },
+      h('td', { class: 'wrap' }, o.name), h('td', { class: 'wrap' }, o.code), h('td', { class: 'wrap' }, o.description || ''), h('td', {}, o.tier), h('td', {}, String(o.member_count ?? '')),
       h('td', {}, h('div', { class: 'actions' },
-        h('button', { type: 'button', onclick: () => edit(o) }, `Edit ${o.code}`),
-        h('button', { type: 'button', class: 'danger', onclick: () => del(o) }, `Delete ${o.code}`)))))),
+        h('button', { type: 'button', 'aria-label': `Edit ${o.name} (${o.code})`, onclick: () => edit(o) }, 'Edit'),
+        h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${o.name} (${o.code})`, onclick: () => del(o) }, 'Delete')))))),
     pager(cursors, page.next_cursor, load));
   };
-  const edit = (o) => openDialog(o ? `Edit ${o.name}` : 'New Organization', form([
-    field('Name', 'name', { value: o?.name || '', required: true }),
-    field('Code', 'code', { value: o?.code || '', required: true }),
-    field('Description', 'description', { value: o?.description || '' }),
-    field('Tier', 'tier', { value: o?.tier || '' }),
-    o ? null : field('Owner email (optional: sends an owner invitation)', 'owner_email', { type: 'email' }),
-  ], o ? 'Save' : 'Create', async (v) => {
-    if (o) await api('PATCH', `/orgs/${o.id}`, clean(v));
-    else await api('POST', '/orgs', clean(v));
-    closeDialog();
-    toast(o ? `${v.name} saved.` : `${v.name} created.`);
-    await reload();
-  }));
+  const edit = (o) => {
+    const [tiersId, tiers] = tierList(ctx);
+    openDialog(o ? `Edit ${o.name}` : 'New Organization', form([
+      field('Name', 'name', { value: o?.name || '', required: true, maxlength: 100 }),
+      field('Code', 'code', { value: o?.code || '', required: true, maxlength: 32, autocomplete: 'off' }),
+      field('Description', 'description', {}, (id) => h('textarea', { id, name: 'description', rows: 3, maxlength: 1000 }, o?.description || '')),
+      field(o ? 'Tier' : 'Tier (blank: the first configured)', 'tier', { value: o?.tier || '', list: tiersId, autocomplete: 'off' }),
+      tiers,
+      o ? null : field('Owner email (optional: sends an owner invitation)', 'owner_email', { type: 'email' }),
+    ], o ? 'Save' : 'Create', async (v) => {
+      let saved;
+      if (o) {
+        // Only what changed (a description may be emptied).
+        const body = {};
+        for (const k of ['name', 'code', 'description', 'tier']) if (v[k].trim() !== (o[k] || '')) body[k] = v[k].trim();
+        saved = Object.keys(body).length ? await api('PATCH', `/orgs/${o.id}`, body) : o;
+      } else saved = await api('POST', '/orgs', clean(v));
+      closeDialog();
+      const owner = saved.owner_invitation ? ` ${v.owner_email} is invited to own it.` : '';
+      toast(o ? `${saved.name} saved.` : `${saved.name} created.${owner}`);
+      await reload();
+    }));
+  };
   async function del(o) {
     const input = h('input', { id: 'confirm-code', autocomplete: 'off' });
     const extra = h('div', { class: 'field' }, h('label', { for: 'confirm-code' }, `Type ${o.code} to confirm`), input);
-    if (!(await confirmDialog(`Delete ${o.name}`, 'Its members are detached and its invitations end. This cannot be undone.', 'Delete', extra))) return;
+    const confirmed = confirmDialog(`Delete ${o.name}`, 'Its members are detached and its invitations end. This cannot be undone.', 'Delete', extra);
+    // Delete stays disabled until the code is typed.
+    const go = document.querySelector('#dialog .danger-confirm');
+    const check = () => { go.disabled = input.value.trim().toUpperCase() !== o.code; };
+    input.addEventListener('input', check);
+    check();
+    if (!(await confirmed)) return;
     try {
-      await api('DELETE', `/orgs/${o.id}${q({ confirm: input.value })}`);
+      await api('DELETE', `/orgs/${o.id}${q({ confirm: input.value.trim() })}`);
       toast(`${o.name} was deleted.`);
       await reload();
     } catch (e) {
@@ -60,10 +82,10 @@ export async function users(root, ctx) {
   const load = async (cursor) => {
     const page = await api('GET', `/users${q(state.admins ? { platform_admins: 'true', cursor } : { org_id: state.org, q: state.q, cursor })}`);
     list.replaceChildren(table(['Name', 'Email', 'Role', 'Platform admin', 'Created', 'Actions'], page.items.map((u) => h('tr', { 'data-email': u.email },
-      h('td', {}, u.name), h('td', {}, u.email), h('td', {}, u.role || ''), h('td', {}, u.platform_admin ? 'Yes' : 'No'), h('td', {}, date(u.created_at)),
+      h('td', { class: 'wrap' }, u.name), h('td', { class: 'wrap' }, u.email), h('td', {}, u.role || ''), h('td', {}, u.platform_admin ? 'Yes' : 'No'), h('td', {}, date(u.created_at)),
       h('td', {}, h('div', { class: 'actions' },
-        h('button', { type: 'button', onclick: () => edit(u) }, `Edit ${u.email}`),
-        h('button', { type: 'button', class: 'danger', onclick: () => del(u) }, `Delete ${u.email}`)))))),
+        h('button', { type: 'button', 'aria-label': `Edit ${u.email}`, onclick: () => edit(u) }, 'Edit'),
+        h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${u.email}`, onclick: () => del(u) }, 'Delete')))))),
     pager(state.cursors, page.next_cursor, load));
   };
   const reset = () => { state.cursors = [null]; load(null); };
@@ -100,7 +122,7 @@ export async function users(root, ctx) {
     try {
       await api('DELETE', `/users/${u.id}`);
       toast(`${u.email} was deleted.`);
-      await load(null);
+      reset();
     } catch (e) {
       toast(e.message, true);
     }
@@ -122,8 +144,8 @@ export async function invitations(root, ctx) {
   const load = async (cursor) => {
     const page = await api('GET', `/orgs/${state.org}/invitations${q({ status: state.status, cursor })}`);
     list.replaceChildren(table(['Email', 'Role', 'Status', 'Delivery', 'Expires', 'Actions'], page.items.map((i) => h('tr', { 'data-email': i.email },
-      h('td', {}, i.email), h('td', {}, i.role), h('td', {}, i.status), h('td', {}, i.email_delivery || ''), h('td', {}, date(i.expires_at)),
-      h('td', {}, i.status === 'pending' ? h('button', { type: 'button', class: 'danger', onclick: () => del(i) }, `Delete invitation to ${i.email}`) : '')))),
+      h('td', { class: 'wrap' }, i.email), h('td', {}, i.role), h('td', {}, i.status), h('td', {}, i.email_delivery || ''), h('td', {}, date(i.expires_at)),
+      h('td', {}, i.status === 'pending' ? h('button', { type: 'button', class: 'danger', 'aria-label': `Delete the invitation to ${i.email}`, onclick: () => del(i) }, 'Delete') : '')))),
     pager(state.cursors, page.next_cursor, load));
   };
   const reset = () => { state.cursors = [null]; load(null); };

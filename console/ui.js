@@ -111,8 +111,22 @@ export function form(children, submitLabel, action, cancel = true) {
   return f;
 }
 
+// Previous and Next, each only when there is such a page; nothing on a single page. Focus
+// stays on the pager after a click, though the button clicked may be gone from the new page.
 export function pager(cursors, next, load) {
-  return h('div', { class: 'pager' },
-    h('button', { type: 'button', disabled: cursors.length <= 1, onclick: () => { cursors.pop(); load(cursors[cursors.length - 1]); } }, 'Previous page'),
-    h('button', { type: 'button', disabled: !next, onclick: () => { cursors.push(next); load(next); } }, 'Next page'));
+  const go = (label, cursor) => async (ev) => {
+    const holder = ev.target.closest('main') || document;
+    try {
+      await load(cursor);
+    } catch (e) {
+      toast(e.message, true);
+      return;
+    }
+    const buttons = [...holder.querySelectorAll('.pager button')];
+    (buttons.find((b) => b.textContent === label) || buttons[0])?.focus();
+  };
+  const prev = cursors.length > 1
+    ? h('button', { type: 'button', onclick: (ev) => { cursors.pop(); return go('Previous page', cursors[cursors.length - 1])(ev); } }, 'Previous page') : null;
+  const more = next ? h('button', { type: 'button', onclick: (ev) => { cursors.push(next); return go('Next page', next)(ev); } }, 'Next page') : null;
+  return prev || more ? h('div', { class: 'pager' }, prev, more) : '';
 }

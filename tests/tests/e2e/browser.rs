@@ -66,6 +66,8 @@ impl Driver {
             std::env::temp_dir().join(format!("roster-chromium-{}", uuid::Uuid::new_v4().simple()));
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
+            // The console's log, read back through chromedriver's /se/log (console.rs).
+            "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

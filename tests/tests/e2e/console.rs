@@ -224,6 +224,8 @@ async fn members_and_users_are_found_by_email_or_name() {
 // The console in a browser (items 1 to 5, 8, 10, 11).
 
 const ENTER: &str = "\u{E007}";
+/// The members view's Previous/Next buttons.
+const PAGER: &str = "//div[@class='pager']";
 const ESCAPE: &str = "\u{E00C}";
 const AXE_VERSION: &str = "4.14.1";
 const AXE_INTEGRITY: &str =
@@ -478,6 +480,85 @@ impl Console {
     fn row(email: &str) -> String {
         format!("//tr[@data-email='{email}']")
     }
+
+    /// Waits for the focused element to read `text`.
+    async fn focus_on(&self, text: &str) {
+        for _ in 0..50 {
+            let now = self
+                .exec("return document.activeElement.textContent", json!([]))
+                .await;
+            if now == text {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("focus never reached {text:?}");
+    }
+
+    fn org_row(code: &str) -> String {
+        format!("//tr[@data-code='{code}']")
+    }
+
+    /// A paste of `text` into the focused element, as the clipboard would deliver it.
+    async fn paste(&self, text: &str) {
+        self.exec(
+            "const dt = new DataTransfer(); dt.setData('text/plain', arguments[0]);\
+             document.activeElement.dispatchEvent(new ClipboardEvent('paste',\
+               {clipboardData: dt, bubbles: true, cancelable: true}));",
+            json!([text]),
+        )
+        .await;
+    }
+
+    /// A row button that reads `visible` and names what it acts on in its aria-label.
+    async fn row_button(&self, row: &str, visible: &str, label: &str) {
+        let xpath = format!("{row}//button[.='{visible}' and @aria-label=\"{label}\"]");
+        self.click(&xpath).await;
+    }
+
+    /// Nothing wider than its box: the page, the header and the main area (item 6).
+    async fn fits(&self, view: &str) {
+        let out = self
+            .exec(
+                "return ['html', 'header', 'main', 'table'].map(s => document.querySelector(s))\
+                   .filter(Boolean).map(e => [e.tagName, e.scrollWidth, e.clientWidth])\
+                   .concat([['window', document.documentElement.scrollWidth, innerWidth]])",
+                json!([]),
+            )
+            .await;
+        for box_ in out.as_array().unwrap() {
+            let (scroll, client) = (box_[1].as_u64().unwrap(), box_[2].as_u64().unwrap());
+            assert!(scroll <= client, "{view}: {box_} overflows: {out}");
+        }
+    }
+
+    /// The browser's console log since the last read: JavaScript errors, console.error calls
+    /// and failed loads. The API's 4xx answers are expected (each is shown to the person as
+    /// a message, and Chromium logs every one); anything else is kept.
+    async fn console_errors(&self) -> Vec<String> {
+        let log = self
+            .d
+            .session_post("/se/log", json!({"type": "browser"}))
+            .await;
+        let entries = log
+            .as_array()
+            .unwrap_or_else(|| panic!("no browser log: {log}"));
+        entries
+            .iter()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| format!("{}: {}", e["source"], e["message"]))
+            .filter(|m| !(m.starts_with("\"network\"") && m.contains(&self.api) && is_4xx(m)))
+            .collect()
+    }
+}
+
+/// A network entry for a response with a 4xx status ("the server responded with a status of
+/// 404 (Not Found)").
+fn is_4xx(message: &str) -> bool {
+    message
+        .split("with a status of ")
+        .nth(1)
+        .is_some_and(|rest| rest.starts_with('4'))
 }
 
 /// A member with a name of our choosing, created by the platform admin through the API.
@@ -538,6 +619,28 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     let ada = named_member(&t, &root, &org, "Ada Lovelace").await;
     let alan = named_member(&t, &root, &org, "Alan Turing").await;
     let plain = t.member_of(org_id, OrgRole::Member).await;
+    // Items 5 and 6: the longest name the API takes (100 characters, a 68-letter word among
+    // them), the longest code, a description with a long unbroken address, and 21 pending
+    // invitations: two pages of the members view.
+    let long_name = format!(
+        "{} Analytical Engines & Looms Ltd.",
+        "Supercalifragilisticexpialidocious".repeat(2)
+    );
+    assert_eq!(long_name.chars().count(), 100);
+    let long_code = format!("{}_{}", unique_code(), "X".repeat(18));
+    let long_description = format!("See https://example.com/{}", "engines".repeat(40));
+    let r = t
+        .create_org(
+            &root,
+            json!({"name": long_name, "code": long_code, "description": long_description}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let long_org = r.body["id"].as_str().unwrap().to_string();
+    let crowd: Vec<String> = (0..21).map(|i| unique_email(&format!("page{i}"))).collect();
+    let r = t.invite(&root, &long_org, &crowd, "member").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let long_code = long_code.to_uppercase();
 
     let mut c = Console {
         d: Driver::start_sized("1280,900").await,
@@ -607,6 +710,8 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     c.sign_in(&owner_email).await;
     c.wait("//h1[contains(., 'Members of Console & Co')]").await;
     c.wait(&Console::row(&ada)).await;
+    // Item 5: one page, no paging buttons.
+    assert!(c.try_find("xpath", PAGER).await.is_none());
     // Search by name (item 9).
     c.type_in("//input[@id='f-q']", "lovelace").await;
     c.gone(&Console::row(&alan)).await;
@@ -628,8 +733,19 @@ async fn every_seed_walkthrough_in_a_real_browser() {
         invitees[2]
     ))
     .await;
-    c.wait("//span[@class='chip' and contains(., 'not-an-address')]")
+    // Item 4: flagged on its chip as soon as it is added, before Send; the others are not.
+    c.wait("//span[contains(@class, 'invalid') and contains(., 'not-an-address (it has no @)')]")
         .await;
+    c.wait("//span[@id='chip-count' and .='4 addresses, 1 invalid']")
+        .await;
+    assert!(
+        c.try_find(
+            "xpath",
+            "//span[@class='chip invalid' and contains(., '@example.com')]"
+        )
+        .await
+        .is_none()
+    );
     c.audit("invite").await;
     c.shot("invite").await;
     c.click("//dialog//button[.='Send invitations']").await;
@@ -649,6 +765,39 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     }
     c.audit("members").await;
     c.shot("members").await;
+
+    // Item 4: a pasted list becomes chips; 100 addresses fit the modal, their chips scroll.
+    c.click("//button[@id='invite-open']").await;
+    c.paste("ana@example.com, bob@example.com\ncyd@example.com")
+        .await;
+    c.wait("//dialog[count(.//span[@role='listitem'])=3]").await;
+    c.wait("//span[@id='chip-count' and .='3 addresses']").await;
+    let more: Vec<String> = (4..=100)
+        .map(|i| format!("person{i}@example.com"))
+        .collect();
+    c.paste(&more.join("\n")).await;
+    c.wait("//span[@id='chip-count' and .='100 addresses']")
+        .await;
+    let fit = c
+        .exec(
+            "const d = document.getElementById('dialog'); const r = d.getBoundingClientRect();\
+             const l = d.querySelector('.chips-list');\
+             const send = [...d.querySelectorAll('button')].find(b => b.textContent === 'Send invitations');\
+             return {in_window: r.top >= 0 && r.bottom <= innerHeight,\
+                     dialog_scrolls: d.scrollHeight > d.clientHeight,\
+                     chips_scroll: l.scrollHeight > l.clientHeight,\
+                     send_shown: send.getBoundingClientRect().bottom <= r.bottom}",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        fit,
+        json!({"in_window": true, "dialog_scrolls": false, "chips_scroll": true, "send_shown": true})
+    );
+    c.audit("invite-100").await;
+    c.shot("invite-100").await;
+    c.click("//dialog//button[.='Cancel']").await;
+    c.gone("//dialog[@open]").await;
 
     // One accepts from the mail; a reload keeps the session and shows them active.
     let token = t.latest_token(&invitees[0]).await;
@@ -800,8 +949,118 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     c.sign_in(root.user.email.as_ref()).await;
     c.wait("//h1[.='Organizations']").await;
     c.wait(&format!("//td[.='{code}']")).await;
+    c.wait(&Console::org_row(&long_code)).await;
+    c.fits("organizations").await;
     c.audit("organizations").await;
     c.shot("organizations").await;
+
+    // Item 1: New Organization (its owner invited), edited in every field, deleted by code.
+    let lab_code = unique_code();
+    let lab_owner = unique_email("lab-owner");
+    c.click("//button[.='New Organization']").await;
+    c.type_in("//dialog//input[@name='name']", "Lovelace Labs")
+        .await;
+    c.type_in("//dialog//input[@name='code']", &lab_code).await;
+    c.type_in("//dialog//textarea[@name='description']", "Engines")
+        .await;
+    c.type_in("//dialog//input[@name='tier']", "pro").await;
+    c.type_in("//dialog//input[@name='owner_email']", &lab_owner)
+        .await;
+    c.audit("new-organization").await;
+    c.shot("new-organization").await;
+    c.click("//dialog//button[.='Create']").await;
+    c.toast(&format!(
+        "Lovelace Labs created. {lab_owner} is invited to own it"
+    ))
+    .await;
+    c.wait(&format!(
+        "{}[td[1]='Lovelace Labs' and td[3]='Engines' and td[4]='pro']",
+        Console::org_row(&lab_code)
+    ))
+    .await;
+    assert!(
+        !t.mails_to(&lab_owner).await.is_empty(),
+        "the owner's invitation"
+    );
+    c.row_button(
+        &Console::org_row(&lab_code),
+        "Edit",
+        &format!("Edit Lovelace Labs ({lab_code})"),
+    )
+    .await;
+    let lab_code2 = format!("{lab_code}-2");
+    for (name, value) in [
+        ("input[@name='name']", "Lovelace Analytical Labs"),
+        ("textarea[@name='description']", "Engines of every kind"),
+        ("input[@name='code']", &lab_code2),
+        ("input[@name='tier']", "enterprise"),
+    ] {
+        c.clear(&format!("//dialog//{name}")).await;
+        c.type_in(&format!("//dialog//{name}"), value).await;
+    }
+    c.click("//dialog//button[.='Save']").await;
+    c.toast("Lovelace Analytical Labs saved").await;
+    c.wait(&format!(
+        "{}[td[1]='Lovelace Analytical Labs' and td[3]='Engines of every kind' and td[4]='enterprise']",
+        Console::org_row(&lab_code2)
+    ))
+    .await;
+    assert!(
+        c.try_find("xpath", &Console::org_row(&lab_code))
+            .await
+            .is_none()
+    );
+    c.row_button(
+        &Console::org_row(&lab_code2),
+        "Delete",
+        &format!("Delete Lovelace Analytical Labs ({lab_code2})"),
+    )
+    .await;
+    // Delete waits for the code, typed in any case.
+    c.wait("//dialog//button[.='Delete' and @disabled]").await;
+    c.type_in("//input[@id='confirm-code']", "WRONG").await;
+    c.wait("//dialog//button[.='Delete' and @disabled]").await;
+    c.clear("//input[@id='confirm-code']").await;
+    c.type_in("//input[@id='confirm-code']", &lab_code2.to_lowercase())
+        .await;
+    c.click("//dialog//button[.='Delete' and not(@disabled)]")
+        .await;
+    c.toast("Lovelace Analytical Labs was deleted").await;
+    c.gone(&Console::org_row(&lab_code2)).await;
+
+    // Items 5 and 6: the long-named organization's members: header, picker and table keep
+    // their width; 20 a page, Next only where there is a next page, Previous only after.
+    c.open("/console#members").await;
+    c.choose("org-pick", &long_org).await;
+    c.wait(&format!("//h1[.='Members of {long_name}']")).await;
+    let page = "//div[@id='member-table']//tbody";
+    c.wait(&format!("{page}[count(tr)=20]")).await;
+    c.wait("//button[.='Next page']").await;
+    assert!(
+        c.try_find("xpath", "//button[.='Previous page']")
+            .await
+            .is_none()
+    );
+    c.fits("members of a long name").await;
+    c.audit("long-name").await;
+    c.shot("long-name").await;
+    c.click("//button[.='Next page']").await;
+    c.wait(&format!("{page}[count(tr)=1]")).await;
+    c.wait("//button[.='Previous page']").await;
+    assert!(
+        c.try_find("xpath", "//button[.='Next page']")
+            .await
+            .is_none()
+    );
+    // The button pressed is gone: focus went to the one left, not to the page's start.
+    c.focus_on("Previous page").await;
+    c.click("//button[.='Previous page']").await;
+    c.wait(&format!("{page}[count(tr)=20]")).await;
+    assert!(
+        c.try_find("xpath", "//button[.='Previous page']")
+            .await
+            .is_none()
+    );
 
     // Users: filter by organization and by global administrators; create, then edit with
     // the password left blank (it keeps working).
@@ -831,7 +1090,9 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     c.click("//dialog//button[.='Create user']").await;
     c.toast(&format!("{created} created")).await;
     c.wait(&Console::row(&created)).await;
-    c.click(&format!("//button[.='Edit {created}']")).await;
+    // Item 2: the row's buttons read Edit and Delete; their labels name the person.
+    c.row_button(&Console::row(&created), "Edit", &format!("Edit {created}"))
+        .await;
     c.clear("//dialog//input[@name='name']").await;
     c.type_in("//dialog//input[@name='name']", "Katherine G. Johnson")
         .await;
@@ -845,6 +1106,18 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     c.shot("users").await;
     c.audit("users").await;
     assert_eq!(t.sign_in(&created, PASSWORD).await.status, 200);
+    c.row_button(
+        &Console::row(&created),
+        "Delete",
+        &format!("Delete {created}"),
+    )
+    .await;
+    c.wait("//dialog//p[contains(., 'Katherine G. Johnson')]")
+        .await;
+    c.click("//dialog//button[.='Delete']").await;
+    c.toast(&format!("{created} was deleted")).await;
+    c.gone(&Console::row(&created)).await;
+    assert_eq!(t.sign_in(&created, PASSWORD).await.status, 401);
 
     // Invitations: an expiry in seconds.
     c.open("/console#invitations").await;
@@ -857,8 +1130,8 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     c.click("//dialog//button[.='Send Invitation']").await;
     c.toast(&format!("Invitation to {timed}: invited")).await;
     c.wait(&Console::row(&timed)).await;
-    c.choose("i-status", "revoked").await;
-    c.gone(&Console::row(&timed)).await;
+    c.choose("i-status", "pending").await;
+    c.wait(&Console::row(&timed)).await;
     c.audit("invitations").await;
     c.shot("invitations").await;
     let listed = t
@@ -878,21 +1151,44 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     .unwrap();
     let left = (expires - time::OffsetDateTime::now_utc()).whole_seconds();
     assert!((400..=600).contains(&left), "{left} s left");
+    // Item 3: Delete revokes it: gone from the pending ones, listed as revoked.
+    c.row_button(
+        &Console::row(&timed),
+        "Delete",
+        &format!("Delete the invitation to {timed}"),
+    )
+    .await;
+    c.click("//dialog//button[.='Delete']").await;
+    c.toast(&format!("The invitation to {timed} was revoked"))
+        .await;
+    c.gone(&Console::row(&timed)).await;
+    c.choose("i-status", "revoked").await;
+    c.wait(&format!("{}/td[3][.='revoked']", Console::row(&timed)))
+        .await;
 
     // Delete the organization by typing its code.
     c.open("/console#orgs").await;
-    c.click(&format!("//button[.='Delete {code}']")).await;
+    c.row_button(
+        &Console::org_row(&code),
+        "Delete",
+        &format!("Delete Console & Co ({code})"),
+    )
+    .await;
     c.type_in("//input[@id='confirm-code']", &code).await;
-    c.click("//dialog//button[.='Delete']").await;
+    c.click("//dialog//button[.='Delete' and not(@disabled)]")
+        .await;
     c.toast("Console & Co was deleted").await;
     c.gone(&format!("//td[.='{code}']")).await;
     assert_eq!(t.org(&root, org_id).await.status, 404);
 
+    // Item 7: nothing went wrong in the page along the way.
+    let errors = c.console_errors().await;
     let _ =
         c.d.http
             .delete(format!("{}/session/{}", c.d.base, c.d.session))
             .send()
             .await;
+    assert!(errors.is_empty(), "the browser's console: {errors:#?}");
 
     // Figures for docs/BENCHMARKS.md.
     eprintln!(
