@@ -695,6 +695,13 @@ async fn every_seed_walkthrough_in_a_real_browser() {
     c.cdp("Network.setBlockedURLs", json!({"urls": []})).await;
     c.click("//button[.='Reload']").await;
     c.first_page().await;
+    // The browser's console so far: the refused module, and nothing else (item 7 reads the
+    // rest at the end).
+    let blocked = c.console_errors().await;
+    assert!(
+        blocked.iter().all(|m| m.contains("members.js")),
+        "{blocked:#?}"
+    );
 
     // Item 5: a wrong password is a human message.
     c.type_in("//input[@name='email']", &owner_email).await;
