@@ -265,7 +265,7 @@ impl Run {
         ));
         progress(format!("{count} member items written"));
         // The list's order: gsi1sk `USER#<id>`.
-        members.sort_by_key(|id| keys::member_sk(id));
+        members.sort_by_key(keys::member_sk);
         self.members = members;
 
         // Invitations (item + pending claim each): every third past due, the rest a week out.
@@ -404,7 +404,7 @@ impl Run {
         let i = self.invitations.len();
         let a = self.audit.len();
         let enc = |k: HashMap<String, AttributeValue>| cursor::encode(&k).unwrap_or_default();
-        let lists: Vec<(&str, Function, String, Vec<(String, usize, String)>)> = vec![
+        let lists: Vec<List> = vec![
             (
                 "members",
                 Function::Members,
@@ -412,12 +412,10 @@ impl Run {
                 vec![
                     (
                         format!("middle (after {})", at(m, 0.5) + 1),
-                        0,
                         format!("m.{}", enc(member_key(&self.members[at(m, 0.5)]))),
                     ),
                     (
                         format!("deep (after {})", at(m, 1.0) + 1),
-                        0,
                         format!("m.{}", enc(member_key(&self.members[at(m, 1.0)]))),
                     ),
                 ],
@@ -429,12 +427,10 @@ impl Run {
                 vec![
                     (
                         format!("middle (invitation {})", at(i, 0.5) + 1),
-                        0,
                         format!("i.{}", enc(inv_key(&self.invitations[at(i, 0.5)].0))),
                     ),
                     (
                         format!("deep (invitation {})", at(i, 1.0) + 1),
-                        0,
                         format!("i.{}", enc(inv_key(&self.invitations[at(i, 1.0)].0))),
                     ),
                 ],
@@ -446,12 +442,10 @@ impl Run {
                 vec![
                     (
                         format!("middle (after {})", at(i, 0.5) + 1),
-                        0,
                         enc(inv_key(&self.invitations[at(i, 0.5)].0)),
                     ),
                     (
                         format!("deep (after {})", at(i, 1.0) + 1),
-                        0,
                         enc(inv_key(&self.invitations[at(i, 1.0)].0)),
                     ),
                 ],
@@ -463,12 +457,10 @@ impl Run {
                 vec![
                     (
                         format!("middle (after {})", at(i, 0.5) + 1),
-                        0,
                         enc(inv_key(&self.invitations[at(i, 0.5)].0)),
                     ),
                     (
                         format!("deep (after {})", at(i, 1.0) + 1),
-                        0,
                         enc(inv_key(&self.invitations[at(i, 1.0)].0)),
                     ),
                 ],
@@ -480,12 +472,10 @@ impl Run {
                 vec![
                     (
                         format!("middle (after {})", at(a, 0.5) + 1),
-                        0,
                         enc(audit_key(&self.audit[at(a, 0.5)])),
                     ),
                     (
                         format!("deep (after {})", at(a, 1.0) + 1),
-                        0,
                         enc(audit_key(&self.audit[at(a, 1.0)])),
                     ),
                 ],
@@ -496,7 +486,7 @@ impl Run {
             let first = self.page(f, &uri, sizes.repeats).await?;
             rows.push(page_row(list, "first", &first, &first));
             let mut worst: f64 = 1.0;
-            for (label, _, c) in deeper {
+            for (label, c) in deeper {
                 let page = self
                     .page(f, &format!("{uri}&cursor={c}"), sizes.repeats)
                     .await?;
@@ -1012,6 +1002,9 @@ impl Run {
         Ok(out.count)
     }
 }
+
+/// A list: its name, function, first page's URI, and (label, cursor) of deeper pages.
+type List = (&'static str, Function, String, Vec<(String, String)>);
 
 struct Page {
     status: u16,
