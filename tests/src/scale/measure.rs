@@ -48,16 +48,24 @@ struct Run {
 fn loopback_endpoint() -> Res<String> {
     let url = std::env::var("AWS_ENDPOINT_URL")
         .map_err(|_| "AWS_ENDPOINT_URL is not set: scripts/scale starts an emulator".to_string())?;
-    let host = url
-        .strip_prefix("http://")
-        .and_then(|rest| rest.split(['/', ':']).next())
-        .unwrap_or("");
-    if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+    if !is_loopback(&url) {
         return Err(format!(
             "AWS_ENDPOINT_URL={url} is not a loopback http:// emulator"
         ));
     }
     Ok(url)
+}
+
+fn is_loopback(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().map(|h| format!("[{h}]")),
+        None => authority.split(':').next().map(str::to_string),
+    };
+    matches!(host.as_deref(), Some("127.0.0.1" | "localhost" | "[::1]"))
 }
 
 pub async fn run(sizes: &Sizes) -> Res<Report> {
@@ -1046,4 +1054,30 @@ fn key(pairs: &[(&str, String)]) -> HashMap<String, AttributeValue> {
         .iter()
         .map(|(k, v)| (k.to_string(), AttributeValue::S(v.clone())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn only_a_loopback_http_emulator_is_accepted() {
+        for ok in [
+            "http://127.0.0.1:4566",
+            "http://localhost:8000/",
+            "http://[::1]:4566",
+        ] {
+            assert!(is_loopback(ok), "{ok}");
+        }
+        for refused in [
+            "https://dynamodb.us-east-1.amazonaws.com",
+            "http://dynamodb.us-east-1.amazonaws.com",
+            "http://127.0.0.1.example.com:80",
+            "http://10.0.0.5:4566",
+            "https://127.0.0.1:4566",
+            "",
+        ] {
+            assert!(!is_loopback(refused), "{refused}");
+        }
+    }
 }
