@@ -28,5 +28,6 @@ mod orgs;
 mod page;
 mod quotas;
 mod routes;
+mod scale;
 mod table;
 mod transactions;
