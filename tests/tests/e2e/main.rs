@@ -28,5 +28,6 @@ mod orgs;
 mod page;
 mod quotas;
 mod routes;
+mod shards;
 mod table;
 mod transactions;
