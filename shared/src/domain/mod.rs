@@ -24,7 +24,7 @@ pub use invitation::{
 pub use org::{Description, OrgCode, OrgName, Tier};
 pub use password::Password;
 pub use quota::{DAY_SECS, DailyCounts, DailyLimits, until_day_ends, utc_day};
-pub use records::{AuditEntry, Invitation, Organization, Page, User};
+pub use records::{AuditEntry, CountShard, Invitation, Organization, Page, User};
 pub use role::{AssignableRole, OrgRole};
 pub use text::PersonName;
 pub use tiers::{MAX_TIERS, TierLimits, Tiers};

@@ -42,6 +42,21 @@ pub struct Organization {
     pub member_count: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The member count's shards as read with the organization (`storage::counts`): what a
+    /// tier change folds into the org item's own counter, or opens again.
+    #[serde(skip)]
+    pub count_shards: Vec<CountShard>,
+}
+
+/// One shard of an organization's member count, as read: joins and removals in a tier
+/// without a seat limit add to a random shard instead of the org item, so they do not
+/// race each other there. `closed` once a change to a seat-limited tier folded it into the
+/// org item's exact counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountShard {
+    pub index: u32,
+    pub delta: i64,
+    pub closed: bool,
 }
 
 /// One page of a list: `{ "items": [...], "next_cursor": string|null }`.

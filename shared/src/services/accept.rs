@@ -147,12 +147,11 @@ async fn existing_by_password(
 /// Joins as an account that proved its password; the attempt is given back meanwhile.
 async fn join_proved(
     app: &App,
-    token: &InvitationToken,
-    inv: &Invitation,
+    opened: (&InvitationToken, &Invitation, &Organization),
     (user, attempt): (User, Attempt),
 ) -> ServiceResult<TokenPair> {
     let (joined, given) = tokio::join!(
-        join(app, token, inv, Acceptor::Existing(user)),
+        join(app, opened, Acceptor::Existing(user)),
         attempt.succeeded(app)
     );
     let pair = joined?;
@@ -227,13 +226,22 @@ pub async fn accept(ctx: &Ctx<'_>, req: AcceptRequest) -> ServiceResult<TokenPai
     });
     let has_bearer = !matches!(ctx.credentials, Credentials::None);
     let Opened {
-        token, inv, link, ..
+        token,
+        inv,
+        org,
+        link,
     } = opened?;
     // The link was good: its attempt is given back beside the acceptance's next request (so
     // it takes no round trip of its own), or at the end if none came.
     let mut link = Some(link);
     let accepted = Box::pin(accept_opened(
-        app, &req, &token, &inv, signed_in, has_bearer, source, &mut link,
+        app,
+        &req,
+        (&token, &inv, &org),
+        signed_in,
+        has_bearer,
+        source,
+        &mut link,
     ))
     .await;
     beside(app, &mut link, async {}).await;
@@ -261,8 +269,7 @@ async fn beside<T>(
 async fn accept_opened(
     app: &App,
     req: &AcceptRequest,
-    token: &InvitationToken,
-    inv: &Invitation,
+    (token, inv, org): (&InvitationToken, &Invitation, &Organization),
     signed_in: ServiceResult<Option<User>>,
     has_bearer: bool,
     source: Option<&str>,
@@ -276,17 +283,17 @@ async fn accept_opened(
         Some(user) => Acceptor::Existing(user),
         None if req.name.is_some() => Acceptor::New(new_account(inv, req).await?),
         None => match beside(app, link, existing_by_password(app, inv, req, source)).await? {
-            Some(proved) => return join_proved(app, token, inv, proved).await,
+            Some(proved) => return join_proved(app, (token, inv, org), proved).await,
             None => Acceptor::New(new_account(inv, req).await?),
         },
     };
-    match beside(app, link, join(app, token, inv, who)).await {
+    match beside(app, link, join(app, (token, inv, org), who)).await {
         // The email has an account after all: accept as that account, if it proves itself.
         Err(ServiceError::EmailTaken) if !has_bearer => {
             let proved = existing_by_password(app, inv, req, source)
                 .await?
                 .ok_or(ServiceError::Conflict)?;
-            join_proved(app, token, inv, proved).await
+            join_proved(app, (token, inv, org), proved).await
         }
         Err(ServiceError::EmailTaken) => Err(ServiceError::Conflict),
         other => other,
@@ -296,8 +303,7 @@ async fn accept_opened(
 /// The acceptance transaction (membership, invitation, audit, session) and its token pair.
 async fn join(
     app: &App,
-    token: &InvitationToken,
-    inv: &Invitation,
+    (token, inv, org): (&InvitationToken, &Invitation, &Organization),
     who: Acceptor,
 ) -> ServiceResult<TokenPair> {
     let (user, new_account) = match who {
@@ -321,6 +327,7 @@ async fn join(
         .accept_invitation(
             inv,
             &user,
+            app.store.counter(Some(&org.tier)),
             new_account,
             &session.session,
             &now.rfc3339(),

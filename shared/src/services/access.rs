@@ -196,6 +196,7 @@ mod tests {
             member_count: 0,
             created_at: String::new().into(),
             updated_at: String::new().into(),
+            count_shards: Vec::new(),
         };
         assert_eq!(code(reader(&w.member, Some(org(w.org)))), 0);
         assert_eq!(code(reader(&w.root, Some(org(w.org)))), 0);

@@ -269,8 +269,17 @@ pub async fn logout_current(ctx: &Ctx<'_>) -> ServiceResult<()> {
 }
 
 /// The caller's own record, read again from the table.
+/// The caller. A membership is shown only while its organization lives: an account whose
+/// item still names a deleted one (its detach has not reached it, or missed it: the members
+/// index lags) has none, and its next join or new organization releases it.
 pub async fn me(ctx: &Ctx<'_>) -> ServiceResult<User> {
-    ctx.caller().await
+    let user = ctx.caller().await?;
+    match user.org_id {
+        Some(org) if ctx.app.store.get_org(&org).await?.is_none() => {
+            Ok(super::ctx::without_membership(user))
+        }
+        _ => Ok(user),
+    }
 }
 
 #[cfg(test)]

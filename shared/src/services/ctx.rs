@@ -84,6 +84,7 @@ impl<'a> Ctx<'a> {
         also: impl Future<Output = ServiceResult<T>>,
     ) -> ServiceResult<(User, Option<Organization>, T)> {
         let app = self.app;
+        let org_id = org;
         let org_and_also = async {
             tokio::try_join!(
                 Box::pin(async {
@@ -95,7 +96,22 @@ impl<'a> Ctx<'a> {
                 Box::pin(also)
             )
         };
-        let (who, (org, also)) = self.caller_and(org_and_also).await?;
+        let (mut who, (org, also)) = self.caller_and(org_and_also).await?;
+        // A membership of an organization that is gone (deleted, its detach yet to reach
+        // or having missed this account) is no membership.
+        if org.is_none() && who.org_id.is_some() && who.org_id == org_id {
+            who = without_membership(who);
+        }
         Ok((who, org, also))
+    }
+}
+
+/// `user` as having no organization (the account's item may still name a deleted one).
+pub fn without_membership(user: User) -> User {
+    User {
+        org_id: None,
+        role: None,
+        joined_at: None,
+        ..user
     }
 }

@@ -322,6 +322,7 @@ pub async fn remove(ctx: &Ctx<'_>, req: MemberRef) -> ServiceResult<()> {
     app.store
         .remove_members(
             &org.id,
+            app.store.counter(Some(&org.tier)),
             caller,
             &authority,
             std::slice::from_ref(&target),
@@ -338,7 +339,14 @@ pub async fn bulk_remove(ctx: &Ctx<'_>, req: BulkRemove) -> ServiceResult<BulkRe
     let authority = access::manager(caller, &org.id)?;
     let targets = bulk_targets(caller, &org, &req.users, users)?;
     app.store
-        .remove_members(&org.id, caller, &authority, &targets, Now::get())
+        .remove_members(
+            &org.id,
+            app.store.counter(Some(&org.tier)),
+            caller,
+            &authority,
+            &targets,
+            Now::get(),
+        )
         .await?;
     Ok(BulkResult {
         updated: targets.len(),

@@ -67,6 +67,8 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateUser) -> ServiceResult<User> {
     let caller = &caller;
     let member_role = |r: Option<AssignableRole>| r.map_or(OrgRole::Member, OrgRole::from);
     let org_exists = org.filter(|o| Some(o.id) == req.org_id);
+    // Where the member is counted: the tier read, when the org was (else the org item).
+    let counter = app.store.counter(org_exists.as_ref().map(|o| &o.tier));
     let (org_id, role, authority) = if caller.platform_admin {
         if req.platform_admin {
             if req.org_id.is_some() || req.role.is_some() {
@@ -80,7 +82,9 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateUser) -> ServiceResult<User> {
             let org = req
                 .org_id
                 .ok_or_else(|| ServiceError::field("org_id", "is required"))?;
-            org_exists.ok_or(ServiceError::NotFound)?;
+            if org_exists.is_none() {
+                return Err(ServiceError::NotFound);
+            }
             (
                 Some(org),
                 Some(member_role(req.role)),
@@ -111,7 +115,7 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateUser) -> ServiceResult<User> {
         token_version: 0,
     };
     app.store
-        .create_user(&user, Some((caller, &authority)))
+        .create_user_counted(&user, Some((caller, &authority)), counter)
         .await?;
     Ok(user)
 }
@@ -253,5 +257,17 @@ pub async fn delete(ctx: &Ctx<'_>, req: DeleteUser) -> ServiceResult<()> {
     if caller.id == user.id {
         reauthenticate(app, caller, req.current_password.as_deref(), origin).await?;
     }
-    app.store.delete_user(&user, caller, &authority).await
+    match app.store.delete_user(&user, caller, &authority).await {
+        // The org item refused the count: an organization deleted since (or before, for
+        // an account its detach missed) counts as none; released, the account goes.
+        Err(ServiceError::Conflict) if user.org_id.is_some() => {
+            let user = app.store.without_dead_membership(user).await?;
+            if user.org_id.is_some() {
+                return Err(ServiceError::Conflict);
+            }
+            let caller = if caller.id == user.id { &user } else { caller };
+            app.store.delete_user(&user, caller, &authority).await
+        }
+        other => other,
+    }
 }

@@ -42,7 +42,8 @@ pub struct OrgItem {
     pub tier: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_id: Option<UserId>,
-    pub member_count: u64,
+    /// Signed: in a tier counted on shards, removals may be counted here (`counts`).
+    pub member_count: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,6 +6,7 @@
 //! | email change      | `USER#<user_id>`       | `EMAIL_CHANGE` |                                |                    |
 //! | email claim       | `EMAIL#<email>`        | `EMAIL`   |                                     |                    |
 //! | organization      | `ORG#<org_id>`         | `PROFILE` | `ORGS` / `<created_at>#<org_id>` (live) or `DELETING_ORGS` / same (being deleted) | |
+//! | member count shard | `ORG#<org_id>`        | `PROFILE#COUNT#<k:02>` (k < 16) |                   |                    |
 //! | org code claim    | `CODE#<CODE>`          | `CODE`    |                                     |                    |
 //! | session           | `SESSION#<session_id>` | `SESSION` |                                     |                    |
 //! | attempt counter   | `ATTEMPTS#<kind>#<window>#<ip or email or ip#email>` | `ATTEMPTS` |       |                    |
@@ -43,6 +44,15 @@ pub const EMAIL_LOOKUP_SK: &str = "USER";
 
 pub fn org_pk(id: &OrgId) -> String {
     format!("ORG#{id}")
+}
+
+/// An organization's member count is its own `member_count` plus these shards' deltas; all
+/// sort under `PROFILE`, so one Query (`begins_with(sk, PROFILE)`) reads the org and them.
+pub const MEMBER_COUNT_SHARDS: u32 = 16;
+pub const MEMBER_COUNT_SHARD_PREFIX: &str = "PROFILE#COUNT#";
+
+pub fn member_count_shard_sk(k: u32) -> String {
+    format!("{MEMBER_COUNT_SHARD_PREFIX}{k:02}")
 }
 
 pub fn org_members_pk(id: &OrgId) -> String {

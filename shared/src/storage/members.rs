@@ -278,10 +278,13 @@ impl Store {
         }
     }
 
-    /// Removes every listed member from `org`, all or nothing (as `change_roles`).
+    /// Removes every listed member from `org`, all or nothing (as `change_roles`), taking
+    /// them off the count where `counter` says.
+    #[allow(clippy::too_many_arguments)]
     pub async fn remove_members(
         &self,
         org: &OrgId,
+        counter: super::MemberCounter,
         caller: &User,
         authority: &Authority,
         members: &[User],
@@ -301,10 +304,14 @@ impl Store {
                 // The member's role or membership changed since it was read.
                 tx.push_maybe_caller(update, (m.id == caller.id).then_some(caller), tx::CONFLICT);
             }
-            tx.push(
-                self.member_count_change(org, -(chunk.len() as i64))?,
-                tx::NOT_FOUND,
-            );
+            let gone = -(chunk.len() as i64);
+            match counter {
+                super::MemberCounter::OrgItem => {
+                    tx.push(self.member_count_change(org, gone)?, tx::NOT_FOUND)
+                }
+                // A change to a seat-limited tier closed the shard since the org was read.
+                super::MemberCounter::Shard => tx.push(self.shard_add(org, gone)?, tx::CONFLICT),
+            }
             tx.push(self.audit_put(Audit {
                 org: *org,
                 actor: Some(caller.id),

@@ -7,6 +7,7 @@
 mod attempts;
 mod audit;
 mod conditions;
+mod counts;
 pub mod cursor;
 mod email_changes;
 mod errors;
@@ -28,6 +29,7 @@ pub use attempts::Counter;
 pub use audit::Audit;
 pub use conditions::Authority;
 pub(crate) use conditions::Condition;
+pub use counts::MemberCounter;
 pub use email_changes::EmailChange;
 pub use errors::sdk_error;
 pub use invitations::{InviteWrite, Link, Retention};
@@ -46,6 +48,8 @@ pub struct Store {
     table: String,
     /// The seat condition joins carry (`with_tiers`); none without seat limits.
     seats: Option<quota::SeatRule>,
+    /// The tier table (`with_tiers`): which tiers count members on shards (`counts`).
+    tiers: Option<crate::domain::Tiers>,
 }
 
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
@@ -62,6 +66,7 @@ impl Store {
             client,
             table: table.into(),
             seats: None,
+            tiers: None,
         }
     }
 

@@ -3,9 +3,9 @@
 use super::items::{ClaimItem, OrgItem, UserItem};
 use super::retry::SendRetrying;
 use super::tx::{self, Tx};
-use super::{Authority, Store, cursor, errors, keys, s};
+use super::{Authority, Store, counts, cursor, errors, keys, s};
 use crate::domain::{
-    Description, OrgCode, OrgId, OrgName, OrgRole, Organization, Page, Tier, User,
+    CountShard, Description, OrgCode, OrgId, OrgName, OrgRole, Organization, Page, Tier, User,
 };
 use crate::error::{ServiceError, ServiceResult};
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
@@ -31,17 +31,23 @@ pub struct OrgChanges {
 
 impl From<OrgItem> for Organization {
     fn from(item: OrgItem) -> Self {
-        Organization {
-            id: item.id,
-            name: item.name,
-            code: item.code,
-            description: item.description,
-            tier: Tier::stored(item.tier),
-            owner_id: item.owner_id,
-            member_count: item.member_count,
-            created_at: item.created_at,
-            updated_at: item.updated_at,
-        }
+        organization(item, Vec::new())
+    }
+}
+
+/// The organization as shown: its member count is the org item's own plus its shards'.
+fn organization(item: OrgItem, shards: Vec<CountShard>) -> Organization {
+    Organization {
+        id: item.id,
+        name: item.name,
+        code: item.code,
+        description: item.description,
+        tier: Tier::stored(item.tier),
+        owner_id: item.owner_id,
+        member_count: counts::member_total(item.member_count, &shards),
+        created_at: item.created_at,
+        updated_at: item.updated_at,
+        count_shards: shards,
     }
 }
 
@@ -66,7 +72,7 @@ impl Store {
             description: org.description.to_string(),
             tier: org.tier.as_ref().to_string(),
             owner_id: owner.then_some(caller.id),
-            member_count: u64::from(owner),
+            member_count: i64::from(owner),
             created_at: org.now.as_str().into(),
             updated_at: org.now.as_str().into(),
             deleted_at: None,
@@ -112,12 +118,50 @@ impl Store {
         Ok(item.into())
     }
 
-    /// A live organization (one being deleted answers `None`).
+    /// A live organization (one being deleted answers `None`), with its member count
+    /// shards: one strongly consistent Query of the sort keys under `PROFILE`.
     pub async fn get_org(&self, id: &OrgId) -> ServiceResult<Option<Organization>> {
-        let item: Option<OrgItem> = self.get(Self::key(keys::org_pk(id), keys::PROFILE)).await?;
-        Ok(item
-            .filter(|i| i.deleted_at.is_none())
-            .map(Organization::from))
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :profile)")
+            .expression_attribute_values(":pk", s(keys::org_pk(id)))
+            .expression_attribute_values(":profile", s(keys::PROFILE))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(super::sdk_error)?;
+        let found = Self::org_with_shards(out.items.unwrap_or_default())?;
+        Ok(found
+            .filter(|(item, _)| item.deleted_at.is_none())
+            .map(|(item, shards)| organization(item, shards)))
+    }
+
+    /// The member count shards of each of `orgs` (BatchGetItem, 100 keys a request, all
+    /// requests at once).
+    async fn shards_of(&self, orgs: &[OrgItem]) -> ServiceResult<Vec<Vec<CountShard>>> {
+        let keys: Vec<_> = orgs
+            .iter()
+            .flat_map(|o| {
+                (0..keys::MEMBER_COUNT_SHARDS)
+                    .map(|k| Self::key(keys::org_pk(&o.id), &keys::member_count_shard_sk(k)))
+            })
+            .collect();
+        let reads = keys.chunks(100).map(|chunk| self.batch_get(chunk.to_vec()));
+        let mut found: std::collections::HashMap<String, Vec<CountShard>> = Default::default();
+        for items in futures_util::future::try_join_all(reads).await? {
+            for item in items {
+                let pk = item.get(keys::PK).and_then(|v| v.as_s().ok()).cloned();
+                if let (Some(pk), Some(shard)) = (pk, counts::shard_of(&item)) {
+                    found.entry(pk).or_default().push(shard);
+                }
+            }
+        }
+        Ok(orgs
+            .iter()
+            .map(|o| found.remove(&keys::org_pk(&o.id)).unwrap_or_default())
+            .collect())
     }
 
     /// Every live organization, newest first.
@@ -142,8 +186,19 @@ impl Store {
             .await?;
         let items = items
             .into_iter()
-            .map(|i| serde_dynamo::from_item::<_, OrgItem>(i).map(Organization::from))
+            .map(serde_dynamo::from_item::<_, OrgItem>)
             .collect::<Result<Vec<_>, _>>()?;
+        // The page's member counts need their shards: one more round trip.
+        let shards = if items.is_empty() {
+            Vec::new()
+        } else {
+            self.shards_of(&items).await?
+        };
+        let items = items
+            .into_iter()
+            .zip(shards)
+            .map(|(item, shards)| organization(item, shards))
+            .collect();
         Ok(Page { items, next_cursor })
     }
 
@@ -158,7 +213,7 @@ impl Store {
         authority: &Authority,
         now: &str,
     ) -> ServiceResult<Organization> {
-        self.write_org_changes(&org.id, &org.code, changes, caller, authority, now)
+        self.write_org_changes(org, changes, caller, authority, now)
             .await?;
         let mut written = org.clone();
         written.updated_at = now.into();
@@ -179,20 +234,22 @@ impl Store {
 
     async fn write_org_changes(
         &self,
-        id: &OrgId,
-        current_code: &OrgCode,
+        org: &Organization,
         changes: &OrgChanges,
         caller: &User,
         authority: &Authority,
         now: &str,
     ) -> ServiceResult<()> {
+        let (id, current_code) = (&org.id, &org.code);
         let mut sets = vec!["updated_at = :now".to_string()];
+        let mut condition =
+            "attribute_exists(pk) AND attribute_not_exists(deleted_at) AND code = :old_code"
+                .to_string();
+        let mut adds = Vec::new();
+        let mut shard_items = Vec::new();
         let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(Self::key(keys::org_pk(id), keys::PROFILE)))
-            .condition_expression(
-                "attribute_exists(pk) AND attribute_not_exists(deleted_at) AND code = :old_code",
-            )
             .expression_attribute_values(":now", s(now))
             .expression_attribute_values(":old_code", s(current_code.as_ref()));
         if let Some(name) = &changes.name {
@@ -207,15 +264,31 @@ impl Store {
         }
         if let Some(tier) = &changes.tier {
             sets.push("tier = :tier".into());
-            update = update.expression_attribute_values(":tier", s(tier.as_ref()));
+            // The tier read decides where members were counted (`counts`): it must not
+            // have changed meanwhile.
+            condition.push_str(" AND tier = :old_tier");
+            update = update
+                .expression_attribute_values(":tier", s(tier.as_ref()))
+                .expression_attribute_values(":old_tier", s(org.tier.as_ref()));
+            let (fold, items) = self.tier_change_shards(org, tier)?;
+            if !items.is_empty() {
+                adds.push("member_count :fold");
+                update = update.expression_attribute_values(":fold", super::n(fold));
+            }
+            shard_items = items;
         }
         let new_code = changes.code.as_ref().filter(|c| *c != current_code);
         if let Some(code) = new_code {
             sets.push("code = :code".into());
             update = update.expression_attribute_values(":code", s(code.as_ref()));
         }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !adds.is_empty() {
+            expression.push_str(&format!(" ADD {}", adds.join(", ")));
+        }
         let update = update
-            .update_expression(format!("SET {}", sets.join(", ")))
+            .update_expression(expression)
+            .condition_expression(condition)
             .build()?;
         let mut tx = Tx::new();
         tx.push(self.authority_check(caller, authority)?, tx::FORBIDDEN);
@@ -250,6 +323,10 @@ impl Store {
             };
             tx.push(self.put_new(serde_dynamo::to_item(claim)?)?, tx::CODE_TAKEN);
             tx.push(self.release_code(current_code, id)?, tx::CONFLICT);
+        }
+        // A shard changed since it was read (a join or removal): read again.
+        for item in shard_items {
+            tx.push(item, tx::CONFLICT);
         }
         self.transact(tx).await
     }
@@ -310,7 +387,10 @@ impl Store {
     /// (then removes the tombstone and returns true) or `deadline` passes (returns false;
     /// cleanup carries on from where it stopped). A member whose detach keeps losing races
     /// (or is throttled) is passed over, not the end of the run: the walk goes on past them
-    /// through the index, and returns false at its end so the next run finishes them.
+    /// through the index, and returns false at its end so the next run finishes them. The
+    /// index lags on DynamoDB: it may still list members already detached, whose detach is
+    /// then a no-op (`org_id` no longer matches); the walk ends once a pass from the start
+    /// found no one left to detach, so stale entries never hold it up.
     pub async fn detach_members(
         &self,
         org: &OrgId,
@@ -318,11 +398,14 @@ impl Store {
     ) -> ServiceResult<bool> {
         let mut start = None;
         let mut passed_over = 0usize;
+        let mut detached = 0usize;
         loop {
             if tokio::time::Instant::now() >= deadline {
                 return Ok(false);
             }
-            let from_the_start = start.is_none();
+            if start.is_none() {
+                detached = 0;
+            }
             let out = self
                 .client
                 .query()
@@ -341,15 +424,16 @@ impl Store {
                 .into_iter()
                 .map(serde_dynamo::from_item::<_, UserItem>)
                 .collect::<Result<Vec<_>, _>>()?;
-            let none_left = members.is_empty() && from_the_start;
-            let results: Vec<ServiceResult<()>> = stream::iter(members)
+            let results: Vec<ServiceResult<bool>> = stream::iter(members)
                 .map(|m| self.detach_member(org, m))
                 .buffer_unordered(8)
                 .collect()
                 .await;
             for result in results {
                 match result {
-                    Ok(()) => {}
+                    Ok(true) => detached += 1,
+                    // Already detached: the index had not caught up.
+                    Ok(false) => {}
                     Err(e @ (ServiceError::Conflict | ServiceError::Unavailable(_))) => {
                         tracing::warn!(error = %e, org_id = %org, "member not detached this run");
                         passed_over += 1;
@@ -363,7 +447,7 @@ impl Store {
             if start.is_none() && passed_over > 0 {
                 return Ok(false);
             }
-            if none_left {
+            if start.is_none() && detached == 0 {
                 break;
             }
         }
@@ -421,6 +505,7 @@ impl Store {
         }
         tracing::info!(user_id = %user.id, org_id = %org, "releasing a membership of a deleted organization");
         self.detach_member(&org, UserItem::from(&user)).await?;
+        // Released here, or already (by the detach or a concurrent request): none either way.
         Ok(User {
             org_id: None,
             role: None,
@@ -429,7 +514,9 @@ impl Store {
         })
     }
 
-    async fn detach_member(&self, org: &OrgId, member: UserItem) -> ServiceResult<()> {
+    /// Takes `member` out of `org`: true when this write did, false when they were no
+    /// longer in it.
+    async fn detach_member(&self, org: &OrgId, member: UserItem) -> ServiceResult<bool> {
         let (expression, values) =
             super::users::leave_org_update(&member.id, member.platform_admin);
         let out = self
@@ -450,9 +537,10 @@ impl Store {
             .send_retrying()
             .await;
         match out {
+            Ok(_) => Ok(true),
             // Already detached or moved on: nothing to do.
-            Err(e) if !errors::is_condition_failure(&e) => Err(super::sdk_error(e)),
-            _ => Ok(()),
+            Err(e) if errors::is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(super::sdk_error(e)),
         }
     }
 }

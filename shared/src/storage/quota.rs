@@ -79,6 +79,7 @@ impl Store {
     /// Sets the tier table whose seat limits every join checks.
     pub fn with_tiers(mut self, tiers: &Tiers) -> Self {
         self.seats = SeatRule::new(tiers);
+        self.tiers = Some(tiers.clone());
         self
     }
 

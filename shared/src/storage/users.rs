@@ -132,12 +132,24 @@ impl Store {
     }
 
     /// Creates an account and claims its email, atomically (`email_taken` if claimed). In an
-    /// organization it also counts the member and writes the audit entry. `actor`, when
-    /// given, has its authority re-checked in the same transaction.
+    /// organization it also counts the member (on the org item) and writes the audit entry.
+    /// `actor`, when given, has its authority re-checked in the same transaction.
     pub async fn create_user(
         &self,
         user: &User,
         actor: Option<(&User, &Authority)>,
+    ) -> ServiceResult<()> {
+        self.create_user_counted(user, actor, super::MemberCounter::OrgItem)
+            .await
+    }
+
+    /// `create_user`, counting a member where `counter` says (`Store::counter` of the org's
+    /// tier as read).
+    pub async fn create_user_counted(
+        &self,
+        user: &User,
+        actor: Option<(&User, &Authority)>,
+        counter: super::MemberCounter,
     ) -> ServiceResult<()> {
         let now = crate::clock::Now::get();
         let mut tx = Tx::new();
@@ -158,7 +170,13 @@ impl Store {
             tx::CONFLICT,
         );
         if let Some(org) = user.org_id {
-            tx.push(self.member_join(&org)?, super::quota::join_refusal);
+            match counter {
+                super::MemberCounter::OrgItem => {
+                    tx.push(self.member_join(&org)?, super::quota::join_refusal)
+                }
+                // A tier without a seat limit (see `counts`).
+                super::MemberCounter::Shard => tx.push(self.shard_add(&org, 1)?, tx::CONFLICT),
+            }
             tx.push(self.audit_put(super::Audit {
                 org,
                 actor: actor.map(|(c, _)| c.id),

@@ -303,6 +303,8 @@ enum Scope {
 struct Race {
     operations: &'static [&'static str],
     needle: Option<String>,
+    /// A transaction item's key (pk, sk) the request must name (written or checked).
+    key: Option<(String, String)>,
     times: usize,
 }
 
@@ -311,7 +313,17 @@ impl Race {
         Race {
             operations: &["TransactWriteItems"],
             needle: None,
+            key: None,
             times,
+        }
+    }
+
+    /// Transactions with an item (a write or a ConditionCheck) on the key (pk, sk): what
+    /// real DynamoDB cancels when another transaction holds that item.
+    fn transactions_on(pk: impl Into<String>, sk: impl Into<String>, times: usize) -> Race {
+        Race {
+            key: Some((pk.into(), sk.into())),
+            ..Race::transactions(times)
         }
     }
 
@@ -327,6 +339,7 @@ impl Race {
         Race {
             operations: &["PutItem", "UpdateItem", "DeleteItem"],
             needle: Some(needle.into()),
+            key: None,
             times,
         }
     }
@@ -359,6 +372,7 @@ impl Seen {
             r.times > 0
                 && r.operations.contains(&operation)
                 && r.needle.as_ref().is_none_or(|n| text.contains(n.as_str()))
+                && r.key.as_ref().is_none_or(|k| names_key(body, k))
         });
         match race {
             Some(r) => {
@@ -369,6 +383,19 @@ impl Seen {
             None => false,
         }
     }
+}
+
+/// Whether a TransactWriteItems request has an item on `key` (pk, sk).
+fn names_key(body: &[u8], (pk, sk): &(String, String)) -> bool {
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return false;
+    };
+    request["TransactItems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.as_object()?.values().next().map(|op| &op["Key"]))
+        .any(|k| k["pk"]["S"] == pk.as_str() && k["sk"]["S"] == sk.as_str())
 }
 
 struct FaultyDynamo {
@@ -1442,8 +1469,9 @@ async fn invitations_stored_before_their_quota_count_lost_its_races_still_send_m
 }
 
 /// Role changes leave the org item alone, so the joins and removals that write its member
-/// count (a company-wide invitation's accepts) cannot cancel them: here every transaction
-/// naming `member_count` loses its race, and single and bulk role changes still land.
+/// count cannot cancel them: here every transaction naming `member_count` (the org item's
+/// counter: seat-limited joins and removals, and any write of the org item itself) loses
+/// its race, and single and bulk role changes still land.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn role_changes_do_not_race_joins_on_the_org_item() {
     let t = TestApp::spawn().await;
@@ -1463,11 +1491,53 @@ async fn role_changes_do_not_race_joins_on_the_org_item() {
         0,
         "no role change named the org's member count"
     );
-    // The race is real: a join, which counts the member, loses it.
+    // A join in a tier without seat limit counts on a shard: no race on the org item either.
     let email = unique_email("joiner");
     t.invite(&owner, org, &[&email], "member").await;
     let link = t.latest_token(&email).await;
     let r = app.accept(&link, Joining::New("Joiner", PASSWORD)).await;
-    assert_eq!((r.status, r.code()), (409, "conflict"), "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(dynamo.raced(), 0);
+}
+
+/// Issue 18.3: in a tier without a seat limit, joins never name the org item, so hundreds
+/// of concurrent accepts cannot cancel each other there. The proxy cancels every
+/// transaction with an item on the org's key (`ORG#<id>` / `PROFILE`) as DynamoDB does when
+/// another holds it; all 200 accepts land and none was raced. In a seat-limited tier the
+/// join does write the org item (its exact counter and seat condition): the same race
+/// cancels it, every try.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joins_in_a_tier_without_seat_limit_never_touch_the_org_item() {
+    let t = TestApp::spawn_with(|c| {
+        c.tiers = roster::domain::Tiers::parse("free,team:seats=1000").unwrap();
+        c.accept_max_failures_per_source = 100_000;
+    })
+    .await;
+    let (org, owner) = t.org_with_owner().await;
+    let joiners = crate::shards::joiners(&t, &owner, org, 200).await;
+    let org_key = roster::storage::keys::org_pk(&org);
+    let race = Race::transactions_on(org_key.clone(), roster::storage::keys::PROFILE, 100_000);
+    let dynamo = FaultyDynamo::racing(Fault::TransactionConflict, vec![race]).await;
+    let app = dynamo.app(&t).await;
+    let began = Instant::now();
+    let statuses = crate::shards::accept_all(&app, &joiners).await;
+    let took = began.elapsed();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(dynamo.raced(), 0, "no accept named the org item");
+    eprintln!(
+        "200 concurrent accepts through the racing proxy: {} ms, {} transactions",
+        took.as_millis(),
+        dynamo.requests_of("TransactWriteItems")
+    );
+    crate::shards::assert_count_matches_members(&t, &owner, org, 201).await;
+
+    // A seat-limited tier counts on the org item: there the race is real.
+    let root = t.platform_admin().await;
+    let r = t.update_org(&root, org, json!({"tier": "team"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let late = crate::shards::joiners(&t, &owner, org, 1).await;
+    let statuses = crate::shards::accept_all(&app, &late).await;
+    assert_eq!(statuses, [409]);
     assert_eq!(dynamo.raced(), roster::storage::WRITE_ATTEMPTS as usize);
+    crate::shards::assert_count_matches_members(&t, &owner, org, 201).await;
 }

@@ -12,7 +12,7 @@ use roster::clock::Now;
 use roster::domain::{Email, OrgId, OrgRole, User, UserId};
 use roster::error::ServiceError;
 use roster::services::access::{MANAGERS, OWNER};
-use roster::storage::{Authority, UserChanges};
+use roster::storage::{Authority, MemberCounter, UserChanges};
 use serde_json::json;
 
 async fn user(t: &TestApp, id: &UserId) -> User {
@@ -69,6 +69,7 @@ async fn leaving_with_stale_credentials_is_refused() {
         .store
         .remove_members(
             &org,
+            MemberCounter::OrgItem,
             &caller,
             &Authority::SignedIn,
             std::slice::from_ref(&caller),
@@ -84,7 +85,14 @@ async fn leaving_with_stale_credentials_is_refused() {
     let r = t
         .app
         .store
-        .remove_members(&org, &current, &Authority::SignedIn, slice, Now::get())
+        .remove_members(
+            &org,
+            MemberCounter::OrgItem,
+            &current,
+            &Authority::SignedIn,
+            slice,
+            Now::get(),
+        )
         .await;
     assert!(r.is_ok(), "{r:?}");
     assert_eq!(user(&t, &caller.id).await.org_id, None);
@@ -375,7 +383,14 @@ async fn the_writes_themselves_refuse_an_org_level_caller_on_a_platform_admin() 
     let r = t
         .app
         .store
-        .remove_members(&org, &admin, &managers(org), targets, Now::get())
+        .remove_members(
+            &org,
+            MemberCounter::OrgItem,
+            &admin,
+            &managers(org),
+            targets,
+            Now::get(),
+        )
         .await;
     assert!(r.is_err(), "removal: {r:?}");
     let authority = Authority::OrgRole { org, roles: OWNER };

@@ -29,5 +29,6 @@ mod page;
 mod quotas;
 mod routes;
 mod scale;
+mod shards;
 mod table;
 mod transactions;

@@ -456,8 +456,8 @@ async fn a_delete_out_of_time_answers_and_cleanup_detaches_the_rest() {
 
 /// An account left pointing at a deleted organization (its detach missed it: the members
 /// index lags, or it joined a moment before the deletion) behaves as having none: it can
-/// accept an invitation to another organization, or create one, and the dead membership is
-/// released on the way.
+/// accept an invitation to another organization, or create one, or delete itself, and the
+/// dead membership is released on the way; GET /me shows no organization meanwhile.
 #[tokio::test]
 async fn an_account_left_pointing_at_a_deleted_org_can_join_or_create_another() {
     let t = TestApp::spawn().await;
@@ -476,7 +476,11 @@ async fn an_account_left_pointing_at_a_deleted_org_can_join_or_create_another() 
         .await;
     assert!((200..300).contains(&r.status), "{}", r.body);
     // Two accounts the detach never saw: their items still name the dead organization.
-    let strays = [t.user_without_org().await, t.user_without_org().await];
+    let strays = [
+        t.user_without_org().await,
+        t.user_without_org().await,
+        t.user_without_org().await,
+    ];
     for stray in &strays {
         t.dynamo
             .update_item()
@@ -495,6 +499,16 @@ async fn an_account_left_pointing_at_a_deleted_org_can_join_or_create_another() 
             .send()
             .await
             .unwrap();
+    }
+    for stray in &strays {
+        let me = t.me(stray).await;
+        assert_eq!(me.status, 200, "{}", me.body);
+        assert_eq!(
+            (&me.body["org_id"], &me.body["role"]),
+            (&json!(null), &json!(null)),
+            "{}",
+            me.body
+        );
     }
     let (org, owner) = t.org_with_owner().await;
     let email = strays[0].user.email.to_string();
@@ -524,4 +538,72 @@ async fn an_account_left_pointing_at_a_deleted_org_can_join_or_create_another() 
         .unwrap();
     assert_eq!(created.role, Some(OrgRole::Owner));
     assert_ne!(created.org_id, Some(dead));
+
+    let gone = &strays[2];
+    let r = t
+        .call(
+            "DELETE",
+            &format!("/users/{}", gone.user.id),
+            Some(&gone.token),
+            Some(json!({"current_password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert!(t.app.store.get_user(&gone.user.id).await.unwrap().is_none());
+}
+
+/// The members index lags on DynamoDB: after a deletion it may still list an account that
+/// has already left (here: moved to another organization, its index entry still under the
+/// deleted one). Cleanup passes over it (its detach's condition fails: a no-op) and
+/// finishes the organization, rather than walking the stale entry until its deadline.
+#[tokio::test]
+async fn cleanup_of_a_deleted_org_passes_over_members_already_detached() {
+    let t = TestApp::spawn().await;
+    let (org, owner) = t.org_with_owner().await;
+    let member = t.member_of(org, OrgRole::Member).await;
+    let (elsewhere, _) = t.org_with_owner().await;
+    let moved = t.member_of(elsewhere, OrgRole::Member).await;
+    // Deleted without the inline detach: the tombstone alone.
+    let stored = t.app.store.get_org(&org).await.unwrap().unwrap();
+    let caller = t.app.store.get_user(&owner.user.id).await.unwrap().unwrap();
+    let authority = roster::storage::Authority::OrgRole {
+        org,
+        roles: &[OrgRole::Owner],
+    };
+    t.app
+        .store
+        .tombstone_org(
+            &stored,
+            &caller,
+            &authority,
+            &roster::clock::Now::get().rfc3339(),
+        )
+        .await
+        .unwrap();
+    // The index still lists `moved` under the deleted organization.
+    t.dynamo
+        .update_item()
+        .table_name(&t.app.config.table_name)
+        .key("pk", AttributeValue::S(format!("USER#{}", moved.user.id)))
+        .key("sk", AttributeValue::S("PROFILE".into()))
+        .update_expression("SET gsi1pk = :g1pk")
+        .expression_attribute_values(":g1pk", AttributeValue::S(format!("ORG#{org}#MEMBERS")))
+        .send()
+        .await
+        .unwrap();
+    let began = std::time::Instant::now();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    let report = roster::services::cleanup::run(&t.app, deadline)
+        .await
+        .unwrap();
+    assert_eq!(report.orgs_finished, 1, "{report:?}");
+    assert!(!report.stopped_early, "{report:?}");
+    assert!(began.elapsed() < std::time::Duration::from_secs(10));
+    assert!(t.app.store.deleting_orgs(10).await.unwrap().is_empty());
+    for m in [&owner, &member] {
+        let user = t.app.store.get_user(&m.user.id).await.unwrap().unwrap();
+        assert_eq!(user.org_id, None, "{}", user.email);
+    }
+    let kept = t.app.store.get_user(&moved.user.id).await.unwrap().unwrap();
+    assert_eq!(kept.org_id, Some(elsewhere), "left as it was");
 }

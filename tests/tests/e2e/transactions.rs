@@ -14,7 +14,8 @@ use roster::domain::{Invitation, InvitationId};
 use roster::error::ServiceError;
 use roster::services::access::{MANAGERS, OWNER};
 use roster::storage::{
-    Authority, EmailChange, InviteWrite, NewOrg, OrgChanges, Retention, Session, UserChanges,
+    Authority, EmailChange, InviteWrite, MemberCounter, NewOrg, OrgChanges, Retention, Session,
+    UserChanges,
 };
 
 fn managers(org: OrgId) -> Authority {
@@ -446,7 +447,14 @@ impl MembersWrite {
             }
             MembersWrite::Remove => {
                 store
-                    .remove_members(&org, caller, authority, members, Now::get())
+                    .remove_members(
+                        &org,
+                        MemberCounter::OrgItem,
+                        caller,
+                        authority,
+                        members,
+                        Now::get(),
+                    )
                     .await
             }
         }
@@ -727,6 +735,7 @@ async fn accept(
         .accept_invitation(
             inv,
             who,
+            MemberCounter::OrgItem,
             new_account,
             &session_for(who),
             &now.rfc3339(),

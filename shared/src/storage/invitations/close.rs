@@ -6,7 +6,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::storage::audit::Audit;
 use crate::storage::items::{ClaimItem, UserItem};
 use crate::storage::tx::{self, Tx};
-use crate::storage::{Authority, Session, Store, keys, n, s};
+use crate::storage::{Authority, MemberCounter, Session, Store, keys, n, s};
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 impl Store {
@@ -82,11 +82,15 @@ impl Store {
     /// Accepts an invitation: marks it accepted, releases its pending claim, counts the
     /// member (making them owner for an owner invitation), joins or creates the account and
     /// writes the audit entry, all in one transaction. `new_account` creates the user;
-    /// otherwise `user` must still be in no organization.
+    /// otherwise `user` must still be in no organization. `counter` is where the org's tier
+    /// (as read) counts members: on a shard, the org item is not part of the transaction
+    /// (an owner invitation still writes it: it sets `owner_id`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn accept_invitation(
         &self,
         inv: &Invitation,
         user: &User,
+        counter: MemberCounter,
         new_account: bool,
         session: &Session,
         now: &str,
@@ -147,12 +151,19 @@ impl Store {
         } else {
             crate::storage::quota::join_refusal
         };
-        tx.push(
-            TransactWriteItem::builder()
-                .update(org_update.build()?)
-                .build(),
-            org_refused,
-        );
+        if owner || counter == MemberCounter::OrgItem {
+            tx.push(
+                TransactWriteItem::builder()
+                    .update(org_update.build()?)
+                    .build(),
+                org_refused,
+            );
+        } else {
+            // No seat limit: a shard counts the member. The org being live is no condition
+            // of this write: the invitation must be pending, and a membership of a deleted
+            // organization counts as none (docs/storage.md, Conflicts).
+            tx.push(self.shard_add(&inv.org_id, 1)?, tx::CONFLICT);
+        }
         if new_account {
             let mut member = user.clone();
             member.org_id = Some(inv.org_id);
