@@ -30,6 +30,25 @@ pub struct AccessClaims {
     /// The session the token was issued for (a password change keeps that one alive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The user's organization when issued: a hint of what to read ahead, never authority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// Whether the user was a platform admin when issued: a hint, as `org`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub adm: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// What the user was when a token was issued, so a request can read what it will likely
+/// need in the same round trip as the caller. Never authority: every request re-reads the
+/// caller and decides on that; a stale hint costs a round trip, nothing else.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hints<'a> {
+    pub org: Option<&'a str>,
+    pub platform_admin: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -314,20 +333,23 @@ impl TokenKeys {
         now: i64,
         ttl_secs: i64,
     ) -> Result<String, SignError> {
-        self.issue_for_session(user_id, version, None, now, ttl_secs)
+        self.issue_for_session(user_id, version, None, Hints::default(), now, ttl_secs)
     }
 
-    /// An access token that names the session it belongs to.
+    /// An access token that names the session it belongs to, with the user's hints.
     pub fn issue_for_session(
         &self,
         user_id: &str,
         version: u64,
         session_id: Option<&str>,
+        hints: Hints<'_>,
         now: i64,
         ttl_secs: i64,
     ) -> Result<String, SignError> {
         let claims = AccessClaims {
             sid: session_id.map(str::to_string),
+            org: hints.org.map(str::to_string),
+            adm: hints.platform_admin,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             sub: user_id.to_string(),

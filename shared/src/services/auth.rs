@@ -2,6 +2,7 @@
 
 use super::{Ctx, attempts};
 use crate::app::App;
+use crate::auth::jwt::Hints;
 use crate::auth::{password, secret};
 use crate::clock::Now;
 use crate::domain::requests::{Login, RefreshToken};
@@ -115,12 +116,18 @@ fn issue_pair(
     now: Now,
 ) -> ServiceResult<TokenPair> {
     let ttl = app.config.access_token_ttl.as_secs();
+    let org = user.org_id.map(|o| o.to_string());
+    let hints = Hints {
+        org: org.as_deref(),
+        platform_admin: user.platform_admin,
+    };
     let access_token = app
         .keys
         .issue_for_session(
             &user.id.to_string(),
             user.token_version,
             Some(session_id),
+            hints,
             now.epoch(),
             ttl as i64,
         )
@@ -272,14 +279,33 @@ pub async fn logout_current(ctx: &Ctx<'_>) -> ServiceResult<()> {
 /// The caller. A membership is shown only while its organization lives: an account whose
 /// item still names a deleted one (its detach has not reached it, or missed it: the members
 /// index lags) has none, and its next join or new organization releases it.
+/// The caller, with the membership shown only while its organization lives (issue 18.4).
+/// The organization the token names is read beside the caller: one round trip, unless the
+/// caller has since moved to another.
 pub async fn me(ctx: &Ctx<'_>) -> ServiceResult<User> {
-    let user = ctx.caller().await?;
-    match user.org_id {
-        Some(org) if ctx.app.store.get_org(&org).await?.is_none() => {
-            Ok(super::ctx::without_membership(user))
-        }
-        _ => Ok(user),
-    }
+    let app = ctx.app;
+    let hint = ctx.verified()?.org_hint;
+    let (user, hinted) = ctx
+        .caller_and(async {
+            match hint {
+                Some(id) => app.store.get_org(&id).await,
+                None => Ok(None),
+            }
+        })
+        .await?;
+    let Some(org) = user.org_id else {
+        return Ok(user);
+    };
+    let live = if hint == Some(org) {
+        hinted.is_some()
+    } else {
+        app.store.get_org(&org).await?.is_some()
+    };
+    Ok(if live {
+        user
+    } else {
+        super::ctx::without_membership(user)
+    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use super::auth::SessionTag;
 use crate::app::App;
-use crate::domain::{User, UserId};
+use crate::domain::{OrgId, User, UserId};
 use crate::error::{ServiceError, ServiceResult};
 
 /// A bearer token whose signature, audience and expiry checked out; nothing read yet.
@@ -14,6 +14,9 @@ pub struct Verified {
     token_version: u64,
     /// The session the token was issued for, when it names one.
     pub session: Option<SessionTag>,
+    /// The token's hints (`jwt::Hints`): what to read ahead, never authority.
+    pub org_hint: Option<OrgId>,
+    pub admin_hint: bool,
 }
 
 /// Checks the token without I/O, so a request without a valid one reads nothing.
@@ -31,6 +34,8 @@ pub fn verify(app: &App, bearer: Option<&str>) -> ServiceResult<Verified> {
             .sid
             .as_deref()
             .and_then(|sid| SessionTag::of(sid, &user_id)),
+        org_hint: claims.org.as_deref().and_then(|o| OrgId::parse(o).ok()),
+        admin_hint: claims.adm,
     })
 }
 

@@ -21,6 +21,8 @@ fn claims(t: &TestApp, sub: &str) -> AccessClaims {
         ver: 0,
         typ: "access".into(),
         sid: None,
+        org: None,
+        adm: false,
     }
 }
 

@@ -294,13 +294,21 @@ impl TestApp {
         out
     }
 
-    /// An access token for `user`, minted with the app's key (no sign-in, no password hash).
+    /// An access token for `user`, minted with the app's key (no sign-in, no password hash),
+    /// with the hints a sign-in would give it.
     pub fn token_for(&self, user: &User) -> String {
+        let org = user.org_id.map(|o| o.to_string());
+        let hints = roster::auth::jwt::Hints {
+            org: org.as_deref(),
+            platform_admin: user.platform_admin,
+        };
         self.app
             .keys
-            .issue(
+            .issue_for_session(
                 &user.id.to_string(),
                 user.token_version,
+                None,
+                hints,
                 Now::get().epoch(),
                 900,
             )

@@ -431,3 +431,91 @@ async fn the_writes_themselves_refuse_an_org_level_caller_on_a_platform_admin() 
         .await;
     assert!(r.is_ok(), "{r:?}");
 }
+
+/// Sets one attribute of a user's item in place, `token_version` untouched: a change the
+/// user's access token does not know about.
+async fn set_user_attr(
+    t: &TestApp,
+    id: &UserId,
+    name: &str,
+    value: aws_sdk_dynamodb::types::AttributeValue,
+) {
+    t.dynamo
+        .update_item()
+        .table_name(&t.app.config.table_name)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(roster::storage::keys::user_pk(id)),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(roster::storage::keys::PROFILE.into()),
+        )
+        .update_expression("SET #a = :v")
+        .expression_attribute_names("#a", name)
+        .expression_attribute_values(":v", value)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// An access token carries hints (the user's org, whether a platform admin) so a read can
+/// go beside the caller's: they choose what is read ahead, never what is allowed. A
+/// platform admin demoted since sign-in lists no one else's organizations; a member moved
+/// to another organization is shown that one, even when the one the token names is gone.
+#[tokio::test]
+async fn a_tokens_hints_choose_what_is_read_never_what_is_allowed() {
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    let t = TestApp::spawn().await;
+    let root = t.platform_admin().await;
+    let (org, owner) = t.org_with_owner().await;
+    let (other, _) = t.org_with_owner().await;
+    let r = t
+        .call("GET", "/orgs?limit=100", Some(&root.token), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["items"].as_array().is_some_and(|a| !a.is_empty()));
+
+    set_user_attr(&t, &root.user.id, "platform_admin", V::Bool(false)).await;
+    let r = t
+        .call("GET", "/orgs?limit=100", Some(&root.token), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["items"],
+        json!([]),
+        "what an account with no org sees"
+    );
+    let r = t
+        .call("GET", "/orgs?limit=100", Some(&owner.token), None)
+        .await;
+    assert_eq!(
+        r.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "the owner's own"
+    );
+
+    // A member whose token names `org`, since moved to `other`; then `org` is deleted.
+    let m = t.member_of(org, OrgRole::Member).await;
+    set_user_attr(&t, &m.user.id, "org_id", V::S(other.to_string())).await;
+    let code = t.org(&owner, org).await.body["code"]
+        .as_str()
+        .map(str::to_string)
+        .expect("code");
+    let r = t
+        .call(
+            "DELETE",
+            &format!("/orgs/{org}?confirm={code}"),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let me = t.me(&m).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(
+        me.body["org_id"],
+        other.to_string(),
+        "the org the account is in"
+    );
+}
