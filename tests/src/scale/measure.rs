@@ -412,81 +412,48 @@ impl Run {
         let i = self.invitations.len();
         let a = self.audit.len();
         let enc = |k: HashMap<String, AttributeValue>| cursor::encode(&k).unwrap_or_default();
+        // The middle and the deep page of a list of `len`: (label, cursor) each.
+        let deeper = |len: usize, what: &str, cursor_at: &dyn Fn(usize) -> String| {
+            [("middle", 0.5), ("deep", 1.0)]
+                .map(|(name, frac)| {
+                    let k = at(len, frac);
+                    (format!("{name} ({what} {})", k + 1), cursor_at(k))
+                })
+                .to_vec()
+        };
+        let members = |k: usize| format!("m.{}", enc(member_key(&self.members[k])));
+        let invitations = |k: usize| enc(inv_key(&self.invitations[k].0));
+        let audit = |k: usize| enc(audit_key(&self.audit[k]));
         let lists: Vec<List> = vec![
             (
                 "members",
                 Function::Members,
                 format!("/orgs/{org}/members?limit=50"),
-                vec![
-                    (
-                        format!("middle (after {})", at(m, 0.5) + 1),
-                        format!("m.{}", enc(member_key(&self.members[at(m, 0.5)]))),
-                    ),
-                    (
-                        format!("deep (after {})", at(m, 1.0) + 1),
-                        format!("m.{}", enc(member_key(&self.members[at(m, 1.0)]))),
-                    ),
-                ],
+                deeper(m, "after", &members),
             ),
             (
                 "members with pending",
                 Function::Members,
                 format!("/orgs/{org}/members?limit=50&include_pending=true"),
-                vec![
-                    (
-                        format!("middle (invitation {})", at(i, 0.5) + 1),
-                        format!("i.{}", enc(inv_key(&self.invitations[at(i, 0.5)].0))),
-                    ),
-                    (
-                        format!("deep (invitation {})", at(i, 1.0) + 1),
-                        format!("i.{}", enc(inv_key(&self.invitations[at(i, 1.0)].0))),
-                    ),
-                ],
+                deeper(i, "invitation", &|k| format!("i.{}", invitations(k))),
             ),
             (
                 "invitations",
                 Function::Invite,
                 format!("/orgs/{org}/invitations?limit=50"),
-                vec![
-                    (
-                        format!("middle (after {})", at(i, 0.5) + 1),
-                        enc(inv_key(&self.invitations[at(i, 0.5)].0)),
-                    ),
-                    (
-                        format!("deep (after {})", at(i, 1.0) + 1),
-                        enc(inv_key(&self.invitations[at(i, 1.0)].0)),
-                    ),
-                ],
+                deeper(i, "after", &invitations),
             ),
             (
                 "pending invitations",
                 Function::Invite,
                 format!("/orgs/{org}/invitations?limit=50&status=pending"),
-                vec![
-                    (
-                        format!("middle (after {})", at(i, 0.5) + 1),
-                        enc(inv_key(&self.invitations[at(i, 0.5)].0)),
-                    ),
-                    (
-                        format!("deep (after {})", at(i, 1.0) + 1),
-                        enc(inv_key(&self.invitations[at(i, 1.0)].0)),
-                    ),
-                ],
+                deeper(i, "after", &invitations),
             ),
             (
                 "audit",
                 Function::Audit,
                 format!("/orgs/{org}/audit?limit=50"),
-                vec![
-                    (
-                        format!("middle (after {})", at(a, 0.5) + 1),
-                        enc(audit_key(&self.audit[at(a, 0.5)])),
-                    ),
-                    (
-                        format!("deep (after {})", at(a, 1.0) + 1),
-                        enc(audit_key(&self.audit[at(a, 1.0)])),
-                    ),
-                ],
+                deeper(a, "after", &audit),
             ),
         ];
         let mut rows = Vec::new();

@@ -16,7 +16,6 @@ use roster::events::detail::{detail_type, schema_file};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// The entry of the first PutEvents that the proxy makes fail (the fifth: mid-batch, so
@@ -588,93 +587,30 @@ impl FailingEventBridge {
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// One connection: HTTP/1.1 requests with Content-Length bodies (what the SDK sends).
+/// One connection: blanks entry `FAILED_ENTRY`'s Detail in the first PutEvents that has
+/// one (EventBridge then refuses that entry alone), passes everything else on unchanged.
 async fn proxy(
-    mut socket: TcpStream,
+    socket: TcpStream,
     upstream: String,
     http: reqwest::Client,
     failed: Arc<Mutex<usize>>,
 ) {
-    let mut buf: Vec<u8> = Vec::new();
-    let mut chunk = vec![0u8; 16 * 1024];
-    loop {
-        let head_end = loop {
-            if let Some(i) = find(&buf, b"\r\n\r\n") {
-                break i + 4;
+    crate::proxy::serve(socket, |mut req: crate::proxy::Request| {
+        let (upstream, http, failed) = (upstream.clone(), http.clone(), failed.clone());
+        async move {
+            if req.operation() == "PutEvents" {
+                let mut n = failed.lock().expect("lock");
+                if *n == 0
+                    && let Ok(mut request) = serde_json::from_slice::<Value>(&req.body)
+                    && let Some(entry) = request["Entries"].get_mut(FAILED_ENTRY)
+                {
+                    entry["Detail"] = json!("");
+                    req.body = request.to_string().into_bytes();
+                    *n += 1;
+                }
             }
-            match socket.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-        let mut lines = head.split("\r\n");
-        let path = lines
-            .next()
-            .and_then(|l| l.split(' ').nth(1))
-            .unwrap_or("/")
-            .to_string();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
-        let length: usize = headers
-            .iter()
-            .find(|(k, _)| k == "content-length")
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        while buf.len() < head_end + length {
-            match socket.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
+            crate::proxy::forward(&http, &upstream, req, str::to_string).await
         }
-        let mut body = buf[head_end..head_end + length].to_vec();
-        buf.drain(..head_end + length);
-
-        let put_events = headers
-            .iter()
-            .any(|(k, v)| k == "x-amz-target" && v.ends_with(".PutEvents"));
-        if put_events {
-            let mut n = failed.lock().expect("lock");
-            if *n == 0
-                && let Ok(mut request) = serde_json::from_slice::<Value>(&body)
-                && let Some(entry) = request["Entries"].get_mut(FAILED_ENTRY)
-            {
-                entry["Detail"] = json!("");
-                body = request.to_string().into_bytes();
-                *n += 1;
-            }
-        }
-        let mut req = http.post(format!("{upstream}{path}")).body(body);
-        for (k, v) in &headers {
-            if !matches!(
-                k.as_str(),
-                "host" | "content-length" | "connection" | "transfer-encoding"
-            ) {
-                req = req.header(k, v);
-            }
-        }
-        let Ok(res) = req.send().await else { return };
-        let status = res.status().as_u16();
-        let content_type = res
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("application/x-amz-json-1.1")
-            .to_string();
-        let out = res.bytes().await.unwrap_or_default().to_vec();
-        let head = format!(
-            "HTTP/1.1 {status} OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: keep-alive\r\n\r\n",
-            out.len()
-        );
-        if socket.write_all(head.as_bytes()).await.is_err() || socket.write_all(&out).await.is_err()
-        {
-            return;
-        }
-    }
+    })
+    .await
 }

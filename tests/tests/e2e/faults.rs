@@ -12,6 +12,7 @@
 //! `ProvisionedThroughputExceeded`, or (single writes) a `TransactionConflictException`.
 
 use crate::common;
+use crate::proxy;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::{Joining, PASSWORD, TestApp, unique_code, unique_email};
@@ -22,7 +23,6 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Every route of every function, as (method, pattern).
@@ -495,137 +495,64 @@ impl FaultyDynamo {
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// A minimal HTTP/1.1 server loop for one connection (keep-alive, Content-Length bodies:
-/// what the SDK sends to DynamoDB).
+/// One connection: a fault where `scope` says, otherwise the emulator's answer.
 async fn serve(
-    mut socket: TcpStream,
+    socket: TcpStream,
     fault: Fault,
     scope: Scope,
     seen: Arc<Mutex<Seen>>,
     (upstream, regions): (String, (String, String)),
     http: reqwest::Client,
 ) {
-    let mut buf: Vec<u8> = Vec::new();
-    let mut chunk = vec![0u8; 16 * 1024];
-    loop {
-        let head_end = loop {
-            if let Some(i) = find(&buf, b"\r\n\r\n") {
-                break i + 4;
-            }
-            match socket.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-        let mut lines = head.split("\r\n");
-        let request_line = lines.next().unwrap_or("").to_string();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
-        let length: usize = header("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        while buf.len() < head_end + length {
-            match socket.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let body = buf[head_end..head_end + length].to_vec();
-        buf.drain(..head_end + length);
-
-        let operation = header("x-amz-target")
-            .and_then(|t| t.rsplit('.').next().map(str::to_string))
-            .unwrap_or_default();
-        let write = matches!(
-            operation.as_str(),
-            "TransactWriteItems" | "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem"
+    proxy::serve(socket, |req: proxy::Request| {
+        let (seen, upstream, regions, http) = (
+            seen.clone(),
+            upstream.clone(),
+            regions.clone(),
+            http.clone(),
         );
-        let faulted = match scope {
-            Scope::Everything => true,
-            Scope::WritesOnly => write,
-            Scope::Races => write && seen.lock().unwrap().loses_race(&operation, &body),
-        };
-        {
-            let mut s = seen.lock().unwrap();
-            s.requests += 1;
-            let id =
-                header("amz-sdk-invocation-id").unwrap_or_else(|| format!("none-{}", s.requests));
-            let max = header("amz-sdk-request").and_then(|v| {
-                v.split(';')
-                    .find_map(|p| p.trim().strip_prefix("max=").and_then(|m| m.parse().ok()))
-            });
-            let inv = s.invocations.entry(id).or_default();
-            inv.operation = operation.clone();
-            inv.attempts += 1;
-            inv.max_attempts = max;
-            inv.faulted |= faulted;
-        }
-        let (status, reason, content_type, extra, out) = if faulted {
-            let (status, reason, body) = fault.answer(&operation, &body);
-            (
-                status,
-                reason.to_string(),
-                "application/x-amz-json-1.0".to_string(),
-                String::new(),
-                body.into_bytes(),
-            )
-        } else {
-            let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
-            let mut req = http.post(format!("{upstream}{path}")).body(body);
-            for (k, v) in &headers {
-                if !matches!(
-                    k.as_str(),
-                    "host" | "content-length" | "connection" | "transfer-encoding"
-                ) {
-                    // The emulator picks its backend by the signature's region.
-                    req = req.header(k, v.replace(&regions.0, &regions.1));
-                }
+        async move {
+            let operation = req.operation().to_string();
+            let write = matches!(
+                operation.as_str(),
+                "TransactWriteItems" | "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem"
+            );
+            let faulted = match scope {
+                Scope::Everything => true,
+                Scope::WritesOnly => write,
+                Scope::Races => write && seen.lock().unwrap().loses_race(&operation, &req.body),
+            };
+            {
+                let mut s = seen.lock().unwrap();
+                s.requests += 1;
+                let id = req
+                    .header("amz-sdk-invocation-id")
+                    .map_or_else(|| format!("none-{}", s.requests), str::to_string);
+                let max = req.header("amz-sdk-request").and_then(|v| {
+                    v.split(';')
+                        .find_map(|p| p.trim().strip_prefix("max=").and_then(|m| m.parse().ok()))
+                });
+                let inv = s.invocations.entry(id).or_default();
+                inv.operation = operation.clone();
+                inv.attempts += 1;
+                inv.max_attempts = max;
+                inv.faulted |= faulted;
             }
-            match req.send().await {
-                Ok(res) => {
-                    let status = res.status().as_u16();
-                    let keep = |name: &str| {
-                        res.headers()
-                            .get(name)
-                            .and_then(|v| v.to_str().ok())
-                            .map(|v| format!("{name}: {v}\r\n"))
-                            .unwrap_or_default()
-                    };
-                    let extra = keep("x-amz-crc32") + &keep("x-amzn-requestid");
-                    let content_type = res
-                        .headers()
-                        .get("content-type")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("application/x-amz-json-1.0")
-                        .to_string();
-                    let bytes = res.bytes().await.unwrap_or_default().to_vec();
-                    (status, "OK".to_string(), content_type, extra, bytes)
-                }
-                Err(_) => return,
+            if faulted {
+                let (status, reason, body) = fault.answer(&operation, &req.body);
+                return Some(proxy::Response {
+                    status,
+                    reason: reason.to_string(),
+                    content_type: "application/x-amz-json-1.0".into(),
+                    extra: "x-amzn-requestid: fault-server\r\n".into(),
+                    body: body.into_bytes(),
+                });
             }
-        };
-        let head = format!(
-            "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n{extra}x-amzn-requestid: fault-server\r\nconnection: keep-alive\r\n\r\n",
-            out.len()
-        );
-        if socket.write_all(head.as_bytes()).await.is_err() || socket.write_all(&out).await.is_err()
-        {
-            return;
+            // The emulator picks its backend by the signature's region.
+            proxy::forward(&http, &upstream, req, |v| v.replace(&regions.0, &regions.1)).await
         }
-    }
+    })
+    .await
 }
 
 /// What a route answered against a faulty DynamoDB, and what the SDK did to get there.

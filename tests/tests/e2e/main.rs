@@ -26,6 +26,7 @@ mod matrix;
 mod members;
 mod orgs;
 mod page;
+mod proxy;
 mod quotas;
 mod routes;
 mod scale;
