@@ -787,22 +787,7 @@ impl Run {
                 .encode()
             })
             .collect();
-        let mut before = Vec::new();
-        for t in &live {
-            before.push(
-                call(
-                    &self.app,
-                    &self.reads,
-                    Function::Accept,
-                    "GET",
-                    &format!("/invitations/preview?token={t}"),
-                    None,
-                    None,
-                )
-                .await?
-                .status,
-            );
-        }
+        let before = self.previews(&live).await?;
         self.report.check(
             before.iter().all(|s| *s == 200),
             format!(
@@ -866,22 +851,7 @@ impl Run {
             attached == 0 && indexed == 0,
             format!("every member detached: {attached} of {} still name the org, {indexed} left on its member index", self.members.len()),
         );
-        let mut after = Vec::new();
-        for t in &live {
-            after.push(
-                call(
-                    &self.app,
-                    &self.reads,
-                    Function::Accept,
-                    "GET",
-                    &format!("/invitations/preview?token={t}"),
-                    None,
-                    None,
-                )
-                .await?
-                .status,
-            );
-        }
+        let after = self.previews(&live).await?;
         let list = self
             .call(
                 Function::Invite,
@@ -914,6 +884,26 @@ impl Run {
             ),
         );
         Ok(())
+    }
+
+    /// What previewing each invitation link answers.
+    async fn previews(&self, links: &[String]) -> Res<Vec<u16>> {
+        let mut out = Vec::new();
+        for t in links {
+            let uri = format!("/invitations/preview?token={t}");
+            let r = call(
+                &self.app,
+                &self.reads,
+                Function::Accept,
+                "GET",
+                &uri,
+                None,
+                None,
+            )
+            .await?;
+            out.push(r.status);
+        }
+        Ok(out)
     }
 
     /// Seeded members (and the owner) whose user item still names the organization.

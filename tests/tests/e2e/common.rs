@@ -371,6 +371,16 @@ impl TestApp {
         self.send("GET", format!("/orgs/{org}"), caller, None).await
     }
 
+    /// DELETE /orgs/{org} as `caller`, confirmed with the org's code (read first).
+    pub async fn delete_org(&self, caller: &dyn Caller, org: impl Display) -> Reply {
+        let code = self.org(caller, &org).await.body["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let uri = format!("/orgs/{org}?confirm={code}");
+        self.send("DELETE", uri, caller, None).await
+    }
+
     /// POST /users with `body` (an account made by an admin).
     pub async fn create_user_via_api(&self, caller: &dyn Caller, body: Value) -> Reply {
         self.send("POST", "/users".into(), caller, Some(body)).await

@@ -1304,18 +1304,7 @@ async fn cleanup_passes_over_a_member_whose_detach_keeps_losing_races_and_finish
     let race = Race::single_writes(roster::storage::keys::user_pk(&stuck.user.id), 1000);
     let dynamo = FaultyDynamo::racing(Fault::TransactionConflict, vec![race]).await;
     let app = dynamo.app(&t).await;
-    let code = t.org(&owner, org).await.body["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let r = app
-        .call(
-            "DELETE",
-            &format!("/orgs/{org}?confirm={code}"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = app.delete_org(&owner, org).await;
     assert!((200..300).contains(&r.status), "{}", r.body);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let report = roster::services::cleanup::run(&app.app, deadline).await;

@@ -498,18 +498,7 @@ async fn a_tokens_hints_choose_what_is_read_never_what_is_allowed() {
     // A member whose token names `org`, since moved to `other`; then `org` is deleted.
     let m = t.member_of(org, OrgRole::Member).await;
     set_user_attr(&t, &m.user.id, "org_id", V::S(other.to_string())).await;
-    let code = t.org(&owner, org).await.body["code"]
-        .as_str()
-        .map(str::to_string)
-        .expect("code");
-    let r = t
-        .call(
-            "DELETE",
-            &format!("/orgs/{org}?confirm={code}"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.delete_org(&owner, org).await;
     assert_eq!(r.status, 204, "{}", r.body);
     let me = t.me(&m).await;
     assert_eq!(me.status, 200, "{}", me.body);

@@ -1818,18 +1818,7 @@ async fn invitation_tokens(t: &TestApp, owner: &Actor, org: OrgId, tally: &mut T
     t.invite(&deleted_org.1, deleted_org.0, &[&deleted_email], "member")
         .await;
     let deleted_link = t.latest_token(&deleted_email).await;
-    let code = t.org(&deleted_org.1, deleted_org.0).await.body["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let r = t
-        .call(
-            "DELETE",
-            &format!("/orgs/{}?confirm={code}", deleted_org.0),
-            Some(&deleted_org.1.token),
-            None,
-        )
-        .await;
+    let r = t.delete_org(&deleted_org.1, deleted_org.0).await;
     assert_eq!(r.status, 204, "{}", r.body);
 
     // (case, token, want for preview, want for accept/decline and the page)

@@ -922,18 +922,7 @@ async fn a_platform_admin_removed_or_detached_from_an_org_stays_a_listed_platfor
     assert!((200..300).contains(&r.status), "{}", r.body);
     assert!(listed(removed.id).await, "removed, still a platform admin");
 
-    let code = t.org(&owner, org).await.body["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let r = t
-        .call(
-            "DELETE",
-            &format!("/orgs/{org}?confirm={code}"),
-            Some(&owner.token),
-            None,
-        )
-        .await;
+    let r = t.delete_org(&owner, org).await;
     assert!((200..300).contains(&r.status), "{}", r.body);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     roster::services::cleanup::run(&t.app, deadline)
