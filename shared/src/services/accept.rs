@@ -320,6 +320,8 @@ async fn join(
     if user.org_id.is_some() {
         return Err(ServiceError::MemberOfAnotherOrganization);
     }
+    // A seat-limited org whose shards still count is settled first (issue 18.3).
+    app.store.settle_count(org).await?;
     let now = Now::get();
     let session = NewSession::for_user(app, &user, now);
     match app

@@ -114,6 +114,12 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateUser) -> ServiceResult<User> {
         password_hash: hash(req.password).await?,
         token_version: 0,
     };
+    // A seat-limited org whose shards still count is settled first (issue 18.3).
+    if let Some(org) = &org_exists
+        && user.org_id.is_some()
+    {
+        app.store.settle_count(org).await?;
+    }
     app.store
         .create_user_counted(&user, Some((caller, &authority)), counter)
         .await?;

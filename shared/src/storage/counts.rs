@@ -106,29 +106,8 @@ impl Store {
         let (from, to) = (self.counter(Some(&org.tier)), self.counter(Some(to)));
         let shard_key = |k| Self::key(keys::org_pk(&org.id), &keys::member_count_shard_sk(k));
         let mut items = Vec::new();
-        let mut fold = 0i64;
         match (from, to) {
-            (MemberCounter::Shard, MemberCounter::OrgItem) => {
-                for k in 0..keys::MEMBER_COUNT_SHARDS {
-                    let read = org.count_shards.iter().find(|s| s.index == k);
-                    let update = Update::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(shard_key(k)))
-                        .update_expression(format!("SET {CLOSED} = :t, {DELTA} = :zero"))
-                        .expression_attribute_values(":t", AttributeValue::Bool(true))
-                        .expression_attribute_values(":zero", n(0));
-                    let update = match read {
-                        Some(shard) => {
-                            fold += shard.delta;
-                            update
-                                .condition_expression(format!("{DELTA} = :read"))
-                                .expression_attribute_values(":read", n(shard.delta))
-                        }
-                        None => update.condition_expression("attribute_not_exists(pk)"),
-                    };
-                    items.push(TransactWriteItem::builder().update(update.build()?).build());
-                }
-            }
+            (MemberCounter::Shard, MemberCounter::OrgItem) => return self.fold_shards(org),
             (MemberCounter::OrgItem, MemberCounter::Shard) => {
                 for shard in org.count_shards.iter().filter(|s| s.closed) {
                     let update = Update::builder()
@@ -142,7 +121,74 @@ impl Store {
             }
             _ => {}
         }
+        Ok((0, items))
+    }
+
+    /// Every shard of `org` (as read) closed at zero, each conditional on the delta read
+    /// (absent ones created closed), and their sum, for the org item's counter.
+    fn fold_shards(&self, org: &Organization) -> ServiceResult<(i64, Vec<TransactWriteItem>)> {
+        let mut items = Vec::new();
+        let mut fold = 0i64;
+        for k in 0..keys::MEMBER_COUNT_SHARDS {
+            let read = org.count_shards.iter().find(|s| s.index == k);
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(Self::key(
+                    keys::org_pk(&org.id),
+                    &keys::member_count_shard_sk(k),
+                )))
+                .update_expression(format!("SET {CLOSED} = :t, {DELTA} = :zero"))
+                .expression_attribute_values(":t", AttributeValue::Bool(true))
+                .expression_attribute_values(":zero", n(0));
+            let update = match read {
+                Some(shard) => {
+                    fold += shard.delta;
+                    update
+                        .condition_expression(format!("{DELTA} = :read"))
+                        .expression_attribute_values(":read", n(shard.delta))
+                }
+                None => update.condition_expression("attribute_not_exists(pk)"),
+            };
+            items.push(TransactWriteItem::builder().update(update.build()?).build());
+        }
         Ok((fold, items))
+    }
+
+    /// An org on a seat-limited tier whose shards still count: TIERS gave its tier a seat
+    /// limit in a redeploy, so no PATCH folded them. Before a join is counted on the org
+    /// item, its shards are folded into it (as a PATCH into the tier does), so the seat
+    /// condition sees every member; once per org, then its shards are closed. Losing a race
+    /// (a concurrent join folded first, or an old instance still counting on a shard) is
+    /// left to the next join: the join's own conditions still hold.
+    pub async fn settle_count(&self, org: &Organization) -> ServiceResult<()> {
+        if self.counter(Some(&org.tier)) == MemberCounter::Shard
+            || org.count_shards.iter().all(|s| s.closed)
+        {
+            return Ok(());
+        }
+        let (fold, shards) = self.fold_shards(org)?;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::org_pk(&org.id), keys::PROFILE)))
+            .update_expression("ADD member_count :fold")
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(deleted_at) AND tier = :tier",
+            )
+            .expression_attribute_values(":fold", n(fold))
+            .expression_attribute_values(":tier", s(org.tier.as_ref()))
+            .build()?;
+        let mut tx = super::tx::Tx::new();
+        tx.push(
+            TransactWriteItem::builder().update(update).build(),
+            super::tx::CONFLICT,
+        );
+        for shard in shards {
+            tx.push(shard, super::tx::CONFLICT);
+        }
+        match self.transact(tx).await {
+            Ok(()) | Err(crate::error::ServiceError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The organization and its shards from one Query's items (`None` without the org

@@ -182,3 +182,41 @@ async fn a_change_into_a_seat_limited_tier_folds_the_shards_and_the_limit_is_exa
     let opened = t.app.store.get_org(&org).await.unwrap().unwrap();
     assert!(opened.count_shards.iter().all(|s| !s.closed));
 }
+
+/// A redeploy whose TIERS gives a tier in use a seat limit folds nothing by itself: the
+/// next join into such an org folds its shards into the exact counter first, so the seat
+/// limit counts every member who joined on a shard.
+#[tokio::test]
+async fn a_tier_given_a_seat_limit_by_a_redeploy_is_settled_by_the_next_join() {
+    let t = TestApp::spawn_with(|c| c.accept_max_failures_per_source = 100_000).await;
+    let (org, owner) = t.org_with_owner().await;
+    // On `free`, without a seat limit: four join on shards. Five members.
+    let crowd = joiners(&t, &owner, org, 4).await;
+    assert_eq!(accept_all(&t, &crowd).await, [200; 4]);
+    let racers = joiners(&t, &owner, org, 2).await;
+
+    // The redeploy: `free` now has six seats. One is left, and two race for it.
+    let mut config = t.app.config.clone();
+    config.tiers = Tiers::parse("free:seats=6,pro,enterprise").unwrap();
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let redeployed =
+        t.beside(roster::App::with_mail_config(config, t.app.keys.clone(), &aws, &aws).unwrap());
+    let mut statuses = accept_all(&redeployed, &racers).await;
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [200, 409],
+        "the shards' members count toward the seats"
+    );
+    assert_count_matches_members(&redeployed, &owner, org, 6).await;
+    let settled = redeployed.app.store.get_org(&org).await.unwrap().unwrap();
+    assert_eq!(settled.member_count, 6);
+    assert!(
+        settled
+            .count_shards
+            .iter()
+            .all(|s| s.closed && s.delta == 0),
+        "{:?}",
+        settled.count_shards
+    );
+}
