@@ -53,6 +53,9 @@ fn organization(item: OrgItem, shards: Vec<CountShard>) -> Organization {
 
 const ORG_LIST_ATTRS: [&str; 4] = [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK];
 
+/// A page of organizations as the list index holds them, before their counts are read.
+pub struct OrgPage(Page<OrgItem>);
+
 impl Store {
     /// Creates the organization and claims its code in one transaction. With `owner`, the
     /// caller becomes its owner in the same transaction (self-service); otherwise the caller
@@ -164,12 +167,19 @@ impl Store {
             .collect())
     }
 
-    /// Every live organization, newest first.
+    /// Every live organization, newest first, with its member count.
     pub async fn list_orgs(
         &self,
         limit: i32,
         cursor_raw: Option<&str>,
     ) -> ServiceResult<Page<Organization>> {
+        let page = self.org_page(limit, cursor_raw).await?;
+        self.counted(page).await
+    }
+
+    /// A page of live organizations, newest first, without their counts' shards: `counted`
+    /// reads those once the page is known (a second round trip).
+    pub async fn org_page(&self, limit: i32, cursor_raw: Option<&str>) -> ServiceResult<OrgPage> {
         let start = cursor_raw
             .map(|c| cursor::decode(c, &ORG_LIST_ATTRS, (keys::GSI1PK, keys::ORGS_LIST), None))
             .transpose()?;
@@ -188,18 +198,26 @@ impl Store {
             .into_iter()
             .map(serde_dynamo::from_item::<_, OrgItem>)
             .collect::<Result<Vec<_>, _>>()?;
-        // The page's member counts need their shards: one more round trip.
-        let shards = if items.is_empty() {
+        Ok(OrgPage(Page { items, next_cursor }))
+    }
+
+    /// The page with each organization's member count, its shards read by key.
+    pub async fn counted(&self, OrgPage(page): OrgPage) -> ServiceResult<Page<Organization>> {
+        let shards = if page.items.is_empty() {
             Vec::new()
         } else {
-            self.shards_of(&items).await?
+            self.shards_of(&page.items).await?
         };
-        let items = items
+        let items = page
+            .items
             .into_iter()
             .zip(shards)
             .map(|(item, shards)| organization(item, shards))
             .collect();
-        Ok(Page { items, next_cursor })
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// Applies `changes` to `org` as read (a live organization whose code is unchanged) and
