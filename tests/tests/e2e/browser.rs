@@ -274,6 +274,20 @@ async fn a_person_confirms_a_new_email_address_in_a_real_browser() {
     );
 
     let driver = Driver::start().await;
+    // The heading and the text of the page now shown, read in one script: between the
+    // form's POST and the answer there is no document to find an element in.
+    let page = async || {
+        let v = driver
+            .session_post(
+                "/execute/sync",
+                json!({"script": "const h = document.querySelector('h1');\
+                                  return h ? [h.textContent, document.querySelector('main').innerText] : null",
+                       "args": []}),
+            )
+            .await;
+        let h1 = v[0].as_str()?.to_string();
+        Some((h1, v[1].as_str().unwrap_or_default().to_string()))
+    };
     let confirm = async |expect: &str| {
         driver.session_post("/url", json!({"url": link})).await;
         assert_eq!(driver.text("h1").await, "Confirm your new email address");
@@ -281,11 +295,14 @@ async fn a_person_confirms_a_new_email_address_in_a_real_browser() {
         driver
             .session_post(&format!("/element/{button}/click"), json!({}))
             .await;
-        for _ in 0..100 {
-            let h1 = driver.text("h1").await;
-            if h1 != "Confirm your new email address" {
+        // Up to 60 s: the function's first request shares two cores with the other suites.
+        for _ in 0..600 {
+            if let Some((h1, text)) = page().await
+                && !h1.is_empty()
+                && h1 != "Confirm your new email address"
+            {
                 assert_eq!(h1, expect);
-                return driver.text("main").await;
+                return text;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
