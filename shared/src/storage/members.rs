@@ -172,12 +172,7 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(Self::key(keys::user_pk(&user.id), keys::PROFILE)))
             .update_expression(expression)
-            .set_expression_attribute_values(Some(
-                values
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect(),
-            ))
+            .set_expression_attribute_values(Some(values))
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":org", s(org.to_string()))
             .expression_attribute_values(":role", s(role.as_str()));

@@ -543,12 +543,7 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(Self::key(member.pk, keys::PROFILE)))
             .update_expression(expression)
-            .set_expression_attribute_values(Some(
-                values
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect(),
-            ))
+            .set_expression_attribute_values(Some(values))
             .condition_expression("org_id = :org")
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":org", s(org.to_string()))

@@ -85,19 +85,19 @@ impl From<&User> for UserItem {
 pub(crate) fn leave_org_update(
     id: &UserId,
     platform_admin: bool,
-) -> (&'static str, Vec<(&'static str, AttributeValue)>) {
+) -> (&'static str, HashMap<String, AttributeValue>) {
     if platform_admin {
         (
             "REMOVE org_id, #role, joined_at SET gsi1pk = :admins, gsi1sk = :admin_sk",
-            vec![
-                (":admins", s(keys::PLATFORM_ADMINS)),
-                (":admin_sk", s(keys::member_sk(id))),
-            ],
+            HashMap::from([
+                (":admins".to_string(), s(keys::PLATFORM_ADMINS)),
+                (":admin_sk".to_string(), s(keys::member_sk(id))),
+            ]),
         )
     } else {
         (
             "REMOVE org_id, #role, joined_at, gsi1pk, gsi1sk",
-            Vec::new(),
+            HashMap::new(),
         )
     }
 }
