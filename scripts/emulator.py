@@ -14,6 +14,12 @@ partition, so a query's time grows with the table (seconds at scripts/scale's si
 query on the table looks at its partition only and a query on an index at the unsorted
 items (moto sorts what matches either way): the same answers, in time that follows the
 partition (table) or the table without its sort (index).
+
+moto also keeps every model object it ever created (each item, item copy and stream record)
+in a list that its /moto-api/data.json walks, attribute by attribute, under the lock: a
+mail lookup then cost time that grew with everything the suite had written, and the memory
+was never freed. Only SES's messages are read from there (the tests' and scripts/mail's
+inbox), so only they are kept.
 """
 
 import argparse
@@ -29,6 +35,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import run_simple
 import copy
 import moto.dynamodb.models as dynamodb_models
+from moto.core.common_models import BaseModel
 from moto.dynamodb.models.table import Table as _Table
 
 
@@ -101,6 +108,14 @@ def _partition_query(query):
     return run
 
 
+def _track_mail_only(cls, *args, **kwargs):
+    instance = super(BaseModel, cls).__new__(cls)
+    if cls.__module__.startswith(("moto.ses.", "moto.sesv2.")):
+        cls.instances_tracked.append(instance)
+    return instance
+
+
+BaseModel.__new__ = _track_mail_only
 dynamodb_models.copy = _TablesByReference()
 _Table.query = _partition_query(_Table.query)
 dynamodb_models.DynamoDBBackend.transact_write_items = _item_rollback(
