@@ -125,6 +125,40 @@ pub fn parse_expires_in(secs: i64) -> Result<i64, Invalid> {
     }
 }
 
+/// An invitation link's token as presented, parsed at the edge: `token` is `None` when it is
+/// malformed (it names no invitation, and still counts as a bad link against the client
+/// address's limit, as an unknown one does). `raw` is kept to put back into a form.
+#[derive(Clone)]
+pub struct PresentedLink {
+    raw: String,
+    pub token: Option<InvitationToken>,
+}
+
+impl PresentedLink {
+    pub fn parse(raw: &str) -> Self {
+        PresentedLink {
+            raw: raw.to_string(),
+            token: InvitationToken::parse(raw).ok(),
+        }
+    }
+
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+}
+
+impl std::fmt::Debug for PresentedLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PresentedLink({:?})", self.token)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PresentedLink {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(PresentedLink::parse(&String::deserialize(d)?))
+    }
+}
+
 /// The secret in an invitation link: `<base64url(org id ‖ invitation id)>.<nonce>`. The
 /// nonce is 256 random bits; only its SHA-256 is stored, and a resend replaces it, so every
 /// earlier link dies. It has no JWT shape, so it can never pass as an access token.

@@ -1,6 +1,7 @@
 //! Validated domain types and pure rules: no I/O. Everything a request carries is parsed into
 //! one of these once, at the edge; services never see a raw `String`.
 
+mod cursor;
 mod email;
 mod ids;
 mod invitation;
@@ -15,14 +16,15 @@ mod text;
 mod tiers;
 mod timestamp;
 
+pub use cursor::Cursor;
 pub use email::Email;
 pub use ids::{OrgId, UserId};
 pub use invitation::{
     DeliveryStatus, InvitationId, InvitationStatus, InvitationToken, MAX_EXPIRES_IN,
-    MIN_EXPIRES_IN, parse_expires_in,
+    MIN_EXPIRES_IN, PresentedLink, parse_expires_in,
 };
 pub use org::{Description, OrgCode, OrgName, Tier};
-pub use password::Password;
+pub use password::{GivenPassword, Password};
 pub use quota::{DAY_SECS, DailyCounts, DailyLimits, until_day_ends, utc_day};
 pub use records::{AuditEntry, CountShard, Invitation, Organization, Page, User};
 pub use role::{AssignableRole, OrgRole};

@@ -35,9 +35,42 @@ impl<'de> serde::Deserialize<'de> for Password {
     }
 }
 
+/// A password as typed to prove who one is (a sign-in, a re-authentication, accepting as an
+/// existing account): checked against the stored hash, never against the policy, so any
+/// string. Never serialised, never printed.
+#[derive(Clone, Default, serde::Deserialize)]
+#[serde(transparent)]
+pub struct GivenPassword(String);
+
+impl GivenPassword {
+    pub fn new(raw: String) -> Self {
+        GivenPassword(raw)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for GivenPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GivenPassword(***)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn neither_kind_of_password_is_ever_printed() {
+        let given = GivenPassword::new("correct horse battery staple".into());
+        let chosen = Password::parse("correct horse battery staple").unwrap();
+        for shown in [format!("{given:?}"), format!("{chosen:?}")] {
+            assert!(!shown.contains("horse"), "{shown}");
+        }
+        assert_eq!(given.expose(), "correct horse battery staple");
+    }
 
     #[test]
     fn length_is_the_only_rule() {

@@ -5,8 +5,8 @@
 //! a missing resource (the same 404, after the caller's own checks).
 
 use super::{
-    AssignableRole, Description, Email, InvitationId, InvitationStatus, OrgCode, OrgId, OrgName,
-    OrgRole, Password, PersonName, UserId,
+    AssignableRole, Cursor, Description, Email, GivenPassword, InvitationId, InvitationStatus,
+    OrgCode, OrgId, OrgName, OrgRole, Password, PersonName, Tier, Tiers, UserId,
 };
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use std::collections::HashSet;
@@ -38,7 +38,16 @@ impl PageLimit {
 #[derive(Debug, Clone)]
 pub struct PageQuery {
     pub limit: PageLimit,
-    pub cursor: Option<String>,
+    pub cursor: Option<Cursor>,
+}
+
+impl PageQuery {
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> ServiceResult<Self> {
+        Ok(PageQuery {
+            limit: PageLimit::parse(limit)?,
+            cursor: cursor.map(Cursor::parse).transpose()?,
+        })
+    }
 }
 
 /// A member named by the path.
@@ -58,7 +67,7 @@ pub struct ListMembers {
     pub include_pending: bool,
     /// The cursor points into the pending invitations (past the members).
     pub pending_phase: bool,
-    pub cursor: Option<String>,
+    pub cursor: Option<Cursor>,
     /// Members whose email or name holds this (never with `include_pending`).
     pub search: Option<MemberSearch>,
 }
@@ -92,7 +101,10 @@ impl ListMembers {
                 if p != "m" && p != "i" {
                     return Err(bad_cursor());
                 }
-                (p, (!rest.is_empty()).then(|| rest.to_string()))
+                let inner = (!rest.is_empty())
+                    .then(|| Cursor::parse(rest))
+                    .transpose()?;
+                (p, inner)
             }
         };
         if phase == "i" && !include_pending {
@@ -291,34 +303,67 @@ pub struct InvitationRef {
     pub invitation: Option<InvitationId>,
 }
 
-/// POST /orgs.
+/// POST /orgs. The body arrives as `CreateOrg<String>` and its tier is looked up in the
+/// deployment's tiers (`with_tiers`) before any service runs.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CreateOrg {
+pub struct CreateOrg<T = Tier> {
     pub name: OrgName,
     pub code: OrgCode,
     #[serde(default)]
     pub description: Option<Description>,
-    /// Checked against the deployment's tiers by the service.
-    #[serde(default)]
-    pub tier: Option<String>,
+    #[serde(default = "none")]
+    pub tier: Option<T>,
     /// Platform admins only: invite this person as the organization's owner.
     #[serde(default)]
     pub owner_email: Option<Email>,
 }
 
-/// The body of PATCH /orgs/{org_id}: the fields to change.
+impl CreateOrg<String> {
+    pub fn with_tiers(self, tiers: &Tiers) -> ServiceResult<CreateOrg> {
+        Ok(CreateOrg {
+            name: self.name,
+            code: self.code,
+            description: self.description,
+            tier: tier_in(self.tier, tiers)?,
+            owner_email: self.owner_email,
+        })
+    }
+}
+
+/// The body of PATCH /orgs/{org_id}: the fields to change (the tier as for `CreateOrg`).
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OrgPatch {
+pub struct OrgPatch<T = Tier> {
     #[serde(default)]
     pub name: Option<OrgName>,
     #[serde(default)]
     pub description: Option<Description>,
-    #[serde(default)]
-    pub tier: Option<String>,
+    #[serde(default = "none")]
+    pub tier: Option<T>,
     #[serde(default)]
     pub code: Option<OrgCode>,
+}
+
+impl OrgPatch<String> {
+    pub fn with_tiers(self, tiers: &Tiers) -> ServiceResult<OrgPatch> {
+        Ok(OrgPatch {
+            name: self.name,
+            description: self.description,
+            tier: tier_in(self.tier, tiers)?,
+            code: self.code,
+        })
+    }
+}
+
+fn none<T>() -> Option<T> {
+    None
+}
+
+/// A tier named in a body: one of the deployment's, or a 400 on `tier`.
+fn tier_in(raw: Option<String>, tiers: &Tiers) -> ServiceResult<Option<Tier>> {
+    raw.map(|t| Tier::parse(&t, tiers).map_err(|e| ServiceError::field("tier", e.message)))
+        .transpose()
 }
 
 /// PATCH /orgs/{org_id}.
@@ -332,8 +377,9 @@ pub struct UpdateOrg {
 #[derive(Debug, Clone)]
 pub struct DeleteOrg {
     pub org: Option<OrgId>,
-    /// What the caller typed to confirm: compared with the code, whatever it holds.
-    pub confirm: Option<String>,
+    /// What the caller typed to confirm, as a code (trimmed, any case); what is not a code
+    /// can match none, so it is kept as `None`.
+    pub confirm: Option<OrgCode>,
 }
 
 /// POST /users.
@@ -375,7 +421,7 @@ pub struct UserPatch {
     pub role: Option<AssignableRole>,
     /// Required to change one's own password or email (ASVS 2.1.6).
     #[serde(default)]
-    pub current_password: Option<String>,
+    pub current_password: Option<GivenPassword>,
 }
 
 /// PATCH /users/{user_id}.
@@ -389,7 +435,7 @@ pub struct UpdateUser {
 #[derive(Debug, Clone)]
 pub struct DeleteUser {
     pub user: Option<UserId>,
-    pub current_password: Option<String>,
+    pub current_password: Option<GivenPassword>,
 }
 
 /// GET /orgs/{org_id}/audit.
@@ -404,8 +450,7 @@ pub struct ListAudit {
 #[derive(Debug, Clone)]
 pub struct Login {
     pub email: Option<Email>,
-    /// Whatever was typed: checked against the stored hash, never against the policy.
-    pub password: String,
+    pub password: GivenPassword,
 }
 
 /// POST /auth/refresh and /auth/logout: the refresh token as presented (opaque).
@@ -434,9 +479,15 @@ mod tests {
     fn page_limits_and_member_cursors() {
         assert_eq!(PageLimit::parse(None).unwrap().get(), 50);
         assert!(PageLimit::parse(Some("0")).is_err() && PageLimit::parse(Some("101")).is_err());
-        let q = ListMembers::parse(None, None, None, true, Some("i.abc"), None).unwrap();
-        assert!(q.pending_phase && q.cursor.as_deref() == Some("abc"));
-        assert!(ListMembers::parse(None, None, None, false, Some("i.abc"), None).is_err());
+        let inner = Cursor::encode([("pk", "ORG#1"), ("sk", "INV#2")]).unwrap();
+        let pending = format!("i.{inner}");
+        let q = ListMembers::parse(None, None, None, true, Some(&pending), None).unwrap();
+        assert!(q.pending_phase && q.cursor.is_some_and(|c| c.get("sk") == Some("INV#2")));
+        assert!(ListMembers::parse(None, None, None, false, Some(&pending), None).is_err());
+        // The list's phase, then a cursor that decodes: anything else is refused at the edge.
+        for bad in ["abc", "x.abc", "i.abc", "m.not base64!"] {
+            assert!(ListMembers::parse(None, None, None, true, Some(bad), None).is_err());
+        }
         assert!(ListMembers::parse(None, None, Some("boss"), false, None, None).is_err());
         // A search finds members only, and is bounded.
         assert!(ListMembers::parse(None, None, None, true, None, Some("ada")).is_err());

@@ -3,6 +3,7 @@
 use super::router::{Route, resolve};
 use super::{Reply, json, json_body, page, query};
 use crate::app::App;
+use crate::domain::PresentedLink;
 use crate::error::ServiceError;
 use crate::services::accept::{self, AcceptRequest, DeclineRequest};
 use lambda_http::http::StatusCode;
@@ -48,8 +49,8 @@ pub const ROUTES: &[Route<Op>] = &[
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     match resolve(ROUTES, req.method().as_str(), req.uri().path()) {
         Ok((Op::Page, _)) => {
-            let token = query(&req, "token").unwrap_or_default();
-            page::show(&super::context(app, &req), &token).await
+            let link = PresentedLink::parse(&query(&req, "token").unwrap_or_default());
+            page::show(&super::context(app, &req), &link).await
         }
         Ok((Op::PageSubmit, _)) => page::submit(&super::context(app, &req), &req).await,
         _ => super::respond(dispatch(app, &req).await),
@@ -61,9 +62,10 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
     let ctx = super::context(app, req);
     match op {
         Op::Preview => {
-            let token =
-                query(req, "token").ok_or_else(|| ServiceError::field("token", "is required"))?;
-            json(StatusCode::OK, &accept::preview(&ctx, &token).await?)
+            let link = query(req, "token")
+                .map(|t| PresentedLink::parse(&t))
+                .ok_or_else(|| ServiceError::field("token", "is required"))?;
+            json(StatusCode::OK, &accept::preview(&ctx, &link).await?)
         }
         Op::Accept => {
             let body: AcceptRequest = json_body(req)?;

@@ -52,7 +52,7 @@ pub const ROUTES: &[Route<Op>] = &[
 #[serde(deny_unknown_fields)]
 struct LoginBody {
     email: String,
-    password: String,
+    password: crate::domain::GivenPassword,
 }
 
 #[derive(Deserialize)]

@@ -118,10 +118,10 @@ pub fn path_user(params: &router::PathParams) -> Option<crate::domain::UserId> {
 
 /// `?limit=` and `?cursor=`.
 pub fn page_query(req: &Request) -> ServiceResult<crate::domain::requests::PageQuery> {
-    Ok(crate::domain::requests::PageQuery {
-        limit: crate::domain::requests::PageLimit::parse(query(req, "limit").as_deref())?,
-        cursor: query(req, "cursor"),
-    })
+    crate::domain::requests::PageQuery::parse(
+        query(req, "limit").as_deref(),
+        query(req, "cursor").as_deref(),
+    )
 }
 
 #[cfg(test)]

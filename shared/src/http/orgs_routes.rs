@@ -3,7 +3,8 @@
 use super::router::{Route, resolve};
 use super::{Reply, json, json_body, no_content, path_org, query};
 use crate::app::App;
-use crate::domain::requests::{DeleteOrg, UpdateOrg};
+use crate::domain::OrgCode;
+use crate::domain::requests::{CreateOrg, DeleteOrg, OrgPatch, UpdateOrg};
 use crate::services::orgs;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -58,7 +59,7 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
     match op {
         Op::Create => json(
             StatusCode::CREATED,
-            &orgs::create(&ctx, json_body(req)?).await?,
+            &orgs::create(&ctx, create_body(app, req)?).await?,
         ),
         Op::List => json(
             StatusCode::OK,
@@ -68,17 +69,22 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
         Op::Update => {
             let update = UpdateOrg {
                 org,
-                patch: json_body(req)?,
+                patch: json_body::<OrgPatch<String>>(req)?.with_tiers(&app.config.tiers)?,
             };
             json(StatusCode::OK, &orgs::update(&ctx, update).await?)
         }
         Op::Delete => {
             let delete = DeleteOrg {
                 org,
-                confirm: query(req, "confirm"),
+                confirm: query(req, "confirm").and_then(|c| OrgCode::parse(&c).ok()),
             };
             orgs::delete(&ctx, delete).await?;
             no_content()
         }
     }
+}
+
+/// POST /orgs's body, its tier one of the deployment's.
+fn create_body(app: &App, req: &Request) -> crate::error::ServiceResult<CreateOrg> {
+    json_body::<CreateOrg<String>>(req)?.with_tiers(&app.config.tiers)
 }

@@ -3,7 +3,7 @@
 //! referrer, no caching, no framing).
 
 use super::{body_bytes, form_fields};
-use crate::domain::InvitationStatus;
+use crate::domain::{InvitationStatus, PresentedLink};
 use crate::error::ServiceError;
 use crate::http::problem::classify;
 use crate::services::Ctx;
@@ -129,8 +129,8 @@ fn dead_link(err: &ServiceError) -> Response<Body> {
     res
 }
 
-pub async fn show(ctx: &Ctx<'_>, token: &str) -> Response<Body> {
-    let preview = match accept::preview(ctx, token).await {
+pub async fn show(ctx: &Ctx<'_>, link: &PresentedLink) -> Response<Body> {
+    let preview = match accept::preview(ctx, link).await {
         Ok(p) => p,
         Err(e) => return dead_link(&e),
     };
@@ -145,7 +145,7 @@ pub async fn show(ctx: &Ctx<'_>, token: &str) -> Response<Body> {
         email: &preview.email,
         role: &preview.role,
         expires: &preview.expires_at,
-        token,
+        token: link.raw(),
         account_exists: preview.account_exists,
     };
     html(StatusCode::OK, &page)
@@ -162,9 +162,9 @@ pub async fn submit(ctx: &Ctx<'_>, req: &Request) -> Response<Body> {
     };
     let fields = form_fields(&bytes);
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let token = get("token").unwrap_or_default();
+    let link = PresentedLink::parse(&get("token").unwrap_or_default());
     if get("action").as_deref() == Some("decline") {
-        return match accept::decline(&ctx, &token).await {
+        return match accept::decline(&ctx, &link).await {
             Ok(()) => html(
                 StatusCode::OK,
                 &Message {
@@ -176,9 +176,9 @@ pub async fn submit(ctx: &Ctx<'_>, req: &Request) -> Response<Body> {
         };
     }
     let request = AcceptRequest {
-        token: token.clone(),
+        token: link.clone(),
         name: get("name").filter(|n| !n.is_empty()),
-        password: get("password"),
+        password: get("password").map(crate::domain::GivenPassword::new),
     };
     match accept::accept(&ctx, request).await {
         Ok(pair) => {
@@ -214,7 +214,7 @@ pub async fn submit(ctx: &Ctx<'_>, req: &Request) -> Response<Body> {
             let page = Retry {
                 title,
                 detail: &detail,
-                token: &token,
+                token: link.raw(),
             };
             html(status, &page)
         }

@@ -77,7 +77,7 @@ struct ConfirmEmail {
 #[serde(deny_unknown_fields)]
 struct DeleteBody {
     #[serde(default)]
-    current_password: Option<String>,
+    current_password: Option<crate::domain::GivenPassword>,
 }
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {

@@ -8,7 +8,8 @@ use crate::app::App;
 use crate::auth::{password, secret};
 use crate::clock::Now;
 use crate::domain::{
-    Invitation, InvitationStatus, InvitationToken, Organization, Password, PersonName, User, UserId,
+    GivenPassword, Invitation, InvitationStatus, InvitationToken, Organization, Password,
+    PersonName, PresentedLink, User, UserId,
 };
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use serde::{Deserialize, Serialize};
@@ -28,11 +29,13 @@ pub struct Preview {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptRequest {
-    pub token: String,
+    pub token: PresentedLink,
     #[serde(default)]
     pub name: Option<String>,
+    /// An existing account's password, or a new account's (parsed by the policy once it is
+    /// known that the account is new).
     #[serde(default)]
-    pub password: Option<String>,
+    pub password: Option<GivenPassword>,
 }
 
 /// The invitation and organization a link names, provided the link is the current one,
@@ -49,11 +52,8 @@ struct Opened {
 /// link is looked up (in the same round trip), and stays counted only if the link was bad:
 /// past the limit the address gets 429 for the rest of the window, so links cannot be
 /// guessed at speed, even by parallel requests.
-async fn open(app: &App, raw_token: &str, source: Option<&str>) -> ServiceResult<Opened> {
-    let (link, opened) = tokio::join!(
-        attempts::link(app, source),
-        Box::pin(open_link(app, raw_token))
-    );
+async fn open(app: &App, link: &PresentedLink, source: Option<&str>) -> ServiceResult<Opened> {
+    let (link, opened) = tokio::join!(attempts::link(app, source), Box::pin(open_link(app, link)));
     let link = link?;
     match opened {
         Ok((token, inv, org)) => Ok(Opened {
@@ -75,9 +75,9 @@ async fn open(app: &App, raw_token: &str, source: Option<&str>) -> ServiceResult
 
 async fn open_link(
     app: &App,
-    raw_token: &str,
+    link: &PresentedLink,
 ) -> ServiceResult<(InvitationToken, Invitation, Organization)> {
-    let token = InvitationToken::parse(raw_token).map_err(|_| ServiceError::NotFound)?;
+    let token = link.token.clone().ok_or(ServiceError::NotFound)?;
     let now = Now::get().epoch();
     let (inv, org) = tokio::try_join!(
         app.store
@@ -93,9 +93,9 @@ async fn open_link(
     Ok((token, inv, org))
 }
 
-pub async fn preview(ctx: &Ctx<'_>, raw_token: &str) -> ServiceResult<Preview> {
+pub async fn preview(ctx: &Ctx<'_>, link: &PresentedLink) -> ServiceResult<Preview> {
     let app = ctx.app;
-    let Opened { inv, org, link, .. } = open(app, raw_token, ctx.client()).await?;
+    let Opened { inv, org, link, .. } = open(app, link, ctx.client()).await?;
     let ((), account) = tokio::try_join!(
         link.give_back(app),
         app.store.find_user_by_email(&inv.email)
@@ -135,7 +135,12 @@ async fn existing_by_password(
         attempt.give_back(app).await?;
         return Ok(None);
     };
-    let candidate = req.password.clone().unwrap_or_default();
+    let candidate = req
+        .password
+        .clone()
+        .unwrap_or_default()
+        .expose()
+        .to_string();
     if auth::check_password(candidate, Some(user.password_hash.clone())).await? {
         Ok(Some((user, attempt)))
     } else {
@@ -173,7 +178,7 @@ async fn new_account(inv: &Invitation, req: &AcceptRequest) -> ServiceResult<Use
             None
         }
     };
-    let password = match req.password.as_deref().map(Password::parse) {
+    let password = match req.password.as_ref().map(|p| Password::parse(p.expose())) {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => {
             errors.push(FieldError::new("password", e.message));
@@ -363,12 +368,12 @@ async fn join(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeclineRequest {
-    pub token: String,
+    pub token: PresentedLink,
 }
 
-pub async fn decline(ctx: &Ctx<'_>, raw_token: &str) -> ServiceResult<()> {
+pub async fn decline(ctx: &Ctx<'_>, link: &PresentedLink) -> ServiceResult<()> {
     let app = ctx.app;
-    let Opened { inv, link, .. } = open(app, raw_token, ctx.client()).await?;
+    let Opened { inv, link, .. } = open(app, link, ctx.client()).await?;
     let ((), declined) = tokio::join!(
         async {
             link.give_back(app)

@@ -13,7 +13,7 @@ pub async fn list(ctx: &Ctx<'_>, req: ListAudit) -> ServiceResult<Page<AuditEntr
         match &req.org {
             Some(id) => Ok(Some(
                 app.store
-                    .list_audit(id, req.page.limit.get(), req.page.cursor.as_deref())
+                    .list_audit(id, req.page.limit.get(), req.page.cursor.as_ref())
                     .await,
             )),
             None => Ok(None),

@@ -157,7 +157,7 @@ pub(crate) async fn check_password(
 pub async fn login(ctx: &Ctx<'_>, req: Login) -> ServiceResult<TokenPair> {
     let (app, source) = (ctx.app, ctx.client());
     let Login { email, password } = req;
-    let password = password.as_str();
+    let password = password.expose();
     let (attempt, user) =
         tokio::try_join!(attempts::password(app, email.as_ref(), source), async {
             match &email {

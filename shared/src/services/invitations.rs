@@ -378,7 +378,7 @@ pub async fn list(ctx: &Ctx<'_>, req: ListInvitations) -> ServiceResult<Page<Inv
                         id,
                         req.status,
                         req.page.limit.get(),
-                        req.page.cursor.as_deref(),
+                        req.page.cursor.as_ref(),
                         Now::get().epoch(),
                     )
                     .await,

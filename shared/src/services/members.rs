@@ -59,7 +59,7 @@ struct ListPage {
 /// first page of pending invitations is read beside them, so the page where the members
 /// run out is filled with invitations without a second round trip.
 async fn read_list(app: &App, org: &OrgId, q: &ListMembers) -> ServiceResult<ListPage> {
-    let inner = q.cursor.as_deref();
+    let inner = q.cursor.as_ref();
     let limit = q.limit.get();
     let now = Now::get().epoch();
     let pending = |cursor| {

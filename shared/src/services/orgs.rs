@@ -2,7 +2,6 @@
 //! update, delete. Another organization's resources answer 404, never 403.
 
 use super::{Ctx, access};
-use crate::app::App;
 use crate::clock::Now;
 use crate::domain::requests::{CreateOrg, DeleteOrg, PageQuery, UpdateOrg};
 use crate::domain::{Description, OrgId, Organization, Page, Tier, User};
@@ -16,10 +15,6 @@ pub struct Created {
     pub org: Organization,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_invitation: Option<super::invitations::InviteResult>,
-}
-
-fn parse_tier(app: &App, raw: &str) -> ServiceResult<Tier> {
-    Tier::parse(raw, &app.config.tiers).map_err(|e| ServiceError::field("tier", e.message))
 }
 
 /// Creates an organization. A platform admin may put it on any tier; a self-service
@@ -37,7 +32,7 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateOrg) -> ServiceResult<Created> {
         if !app.config.allow_self_service_orgs {
             return Err(ServiceError::Forbidden);
         }
-        if req.tier.as_deref().is_some_and(|t| t != first.as_ref()) {
+        if req.tier.as_ref().is_some_and(|t| *t != first) {
             return Err(ServiceError::Forbidden);
         }
         // A membership of a deleted organization counts as none (released here).
@@ -52,10 +47,8 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateOrg) -> ServiceResult<Created> {
             return Err(ServiceError::MemberOfAnotherOrganization);
         }
     }
-    let tier = match &req.tier {
-        Some(t) if !self_service => parse_tier(app, t)?,
-        _ => first,
-    };
+    // A self-service caller got here naming the first tier or none.
+    let tier = req.tier.unwrap_or(first);
     let now = Now::get().rfc3339();
     let new = NewOrg {
         id: OrgId::new(),
@@ -81,7 +74,7 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateOrg) -> ServiceResult<Created> {
 /// A platform admin pages through every organization; anyone else sees their own.
 pub async fn list(ctx: &Ctx<'_>, page: PageQuery) -> ServiceResult<Page<Organization>> {
     let app = ctx.app;
-    let (limit, cursor) = (page.limit.get(), page.cursor.as_deref());
+    let (limit, cursor) = (page.limit.get(), page.cursor.as_ref());
     let caller = if ctx.verified()?.admin_hint {
         // The token says platform admin: the page is read beside the caller and used only
         // if the caller still is one; then its count shards (issue 18.3).
@@ -140,11 +133,7 @@ pub async fn update(ctx: &Ctx<'_>, req: UpdateOrg) -> ServiceResult<Organization
     let changes = OrgChanges {
         name: req.name,
         description: req.description,
-        tier: req
-            .tier
-            .as_deref()
-            .map(|t| parse_tier(app, t))
-            .transpose()?,
+        tier: req.tier,
         code: req.code,
     };
     let now = Now::get().rfc3339();
@@ -176,11 +165,9 @@ pub async fn delete_within(
     let app = ctx.app;
     let (caller, org) = caller_and_org(ctx, req.org).await?;
     let caller = &caller;
-    let confirm = req.confirm.as_deref();
     let org = access::reader(caller, org)?;
     let authority = access::owner(caller, &org.id)?;
-    let confirmed = confirm.is_some_and(|c| c.trim().eq_ignore_ascii_case(org.code.as_ref()));
-    if !confirmed {
+    if req.confirm.as_ref() != Some(&org.code) {
         return Err(ServiceError::ConfirmationMismatch);
     }
     let now = Now::get().rfc3339();

@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::auth::password;
 use crate::clock::Now;
 use crate::domain::requests::{CreateUser, DeleteUser, ListUsers, UpdateUser};
-use crate::domain::{AssignableRole, Email, OrgRole, Page, Password, User, UserId};
+use crate::domain::{AssignableRole, Email, GivenPassword, OrgRole, Page, Password, User, UserId};
 use crate::error::{ServiceError, ServiceResult};
 use crate::storage::{Authority, UserChanges};
 use serde::Serialize;
@@ -34,7 +34,7 @@ pub struct Updated {
 async fn reauthenticate(
     app: &App,
     caller: &User,
-    current_password: Option<&str>,
+    current_password: Option<&GivenPassword>,
     origin: Origin<'_>,
 ) -> ServiceResult<()> {
     let current = current_password.ok_or_else(|| {
@@ -43,6 +43,7 @@ async fn reauthenticate(
             "is required to change your own password or email, or to delete your own account",
         )
     })?;
+    let current = current.expose();
     if current.len() > 1024 {
         return Err(ServiceError::field("current_password", "is not correct"));
     }
@@ -130,7 +131,7 @@ pub async fn list(ctx: &Ctx<'_>, req: ListUsers) -> ServiceResult<Page<User>> {
     let app = ctx.app;
     let caller = &ctx.caller().await?;
     let (org, platform_admins) = (req.org, req.platform_admins);
-    let (limit, cursor) = (req.page.limit.get(), req.page.cursor.as_deref());
+    let (limit, cursor) = (req.page.limit.get(), req.page.cursor.as_ref());
     let search = req.search.as_ref();
     let members = |org: crate::domain::OrgId| async move {
         match search {
@@ -198,7 +199,7 @@ pub async fn update(ctx: &Ctx<'_>, req: UpdateUser) -> ServiceResult<Updated> {
     let own = caller.id == user.id;
     let new_email = req.email.filter(|e| *e != user.email);
     if own && (req.password.is_some() || new_email.is_some()) {
-        reauthenticate(app, caller, req.current_password.as_deref(), origin).await?;
+        reauthenticate(app, caller, req.current_password.as_ref(), origin).await?;
     }
     let role = match req.role {
         None => None,
@@ -261,7 +262,7 @@ pub async fn delete(ctx: &Ctx<'_>, req: DeleteUser) -> ServiceResult<()> {
     }
     access::may_manage_account(caller, &user)?;
     if caller.id == user.id {
-        reauthenticate(app, caller, req.current_password.as_deref(), origin).await?;
+        reauthenticate(app, caller, req.current_password.as_ref(), origin).await?;
     }
     match app.store.delete_user(&user, caller, &authority).await {
         // The org item refused the count: an organization deleted since (or before, for

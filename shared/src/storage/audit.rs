@@ -2,7 +2,7 @@
 
 use super::{Store, cursor, keys, s};
 use crate::domain::Timestamp;
-use crate::domain::{AuditEntry, OrgId, Page, UserId};
+use crate::domain::{AuditEntry, Cursor, OrgId, Page, UserId};
 use crate::error::ServiceResult;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
@@ -68,11 +68,11 @@ impl Store {
         &self,
         org: &OrgId,
         limit: i32,
-        cursor_raw: Option<&str>,
+        cursor: Option<&Cursor>,
     ) -> ServiceResult<Page<AuditEntry>> {
         let pk = keys::audit_pk(org);
-        let start = cursor_raw
-            .map(|c| cursor::decode(c, &[keys::PK, keys::SK], (keys::PK, &pk), None))
+        let start = cursor
+            .map(|c| cursor::key(c, &[keys::PK, keys::SK], (keys::PK, &pk), None))
             .transpose()?;
         let query = self
             .client

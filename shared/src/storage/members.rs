@@ -6,7 +6,7 @@ use super::items::UserItem;
 use super::tx::{self, Tx};
 use super::{Authority, Condition, Store, cursor, keys, s};
 use crate::clock::Now;
-use crate::domain::{OrgId, OrgRole, Page, User, UserId};
+use crate::domain::{Cursor, OrgId, OrgRole, Page, User, UserId};
 use crate::error::ServiceResult;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
@@ -22,9 +22,9 @@ impl Store {
         partition: &str,
         role: Option<OrgRole>,
         limit: i32,
-        cursor_raw: Option<&str>,
+        cursor: Option<&Cursor>,
     ) -> ServiceResult<Page<User>> {
-        self.list_gsi1_users_matching(partition, role, None, limit, cursor_raw)
+        self.list_gsi1_users_matching(partition, role, None, limit, cursor)
             .await
     }
 
@@ -34,11 +34,11 @@ impl Store {
         role: Option<OrgRole>,
         search: Option<&super::MemberSearch>,
         limit: i32,
-        cursor_raw: Option<&str>,
+        cursor: Option<&Cursor>,
     ) -> ServiceResult<Page<User>> {
-        let start = cursor_raw
+        let start = cursor
             .map(|c| {
-                cursor::decode(
+                cursor::key(
                     c,
                     &LIST_ATTRS,
                     (keys::GSI1PK, partition),
@@ -89,9 +89,9 @@ impl Store {
         org: &OrgId,
         role: Option<OrgRole>,
         limit: i32,
-        cursor_raw: Option<&str>,
+        cursor: Option<&Cursor>,
     ) -> ServiceResult<Page<User>> {
-        self.list_gsi1_users(&keys::org_members_pk(org), role, limit, cursor_raw)
+        self.list_gsi1_users(&keys::org_members_pk(org), role, limit, cursor)
             .await
     }
 
@@ -102,19 +102,19 @@ impl Store {
         role: Option<OrgRole>,
         search: &super::MemberSearch,
         limit: i32,
-        cursor_raw: Option<&str>,
+        cursor: Option<&Cursor>,
     ) -> ServiceResult<Page<User>> {
         let pk = keys::org_members_pk(org);
-        self.list_gsi1_users_matching(&pk, role, Some(search), limit, cursor_raw)
+        self.list_gsi1_users_matching(&pk, role, Some(search), limit, cursor)
             .await
     }
 
     pub async fn list_platform_admins(
         &self,
         limit: i32,
-        cursor_raw: Option<&str>,
+        cursor: Option<&Cursor>,
     ) -> ServiceResult<Page<User>> {
-        self.list_gsi1_users(keys::PLATFORM_ADMINS, None, limit, cursor_raw)
+        self.list_gsi1_users(keys::PLATFORM_ADMINS, None, limit, cursor)
             .await
     }
 

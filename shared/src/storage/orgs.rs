@@ -5,7 +5,8 @@ use super::retry::SendRetrying;
 use super::tx::{self, Tx};
 use super::{Authority, Store, counts, cursor, errors, keys, s};
 use crate::domain::{
-    CountShard, Description, OrgCode, OrgId, OrgName, OrgRole, Organization, Page, Tier, User,
+    CountShard, Cursor, Description, OrgCode, OrgId, OrgName, OrgRole, Organization, Page, Tier,
+    User,
 };
 use crate::error::{ServiceError, ServiceResult};
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
@@ -171,17 +172,17 @@ impl Store {
     pub async fn list_orgs(
         &self,
         limit: i32,
-        cursor_raw: Option<&str>,
+        cursor: Option<&Cursor>,
     ) -> ServiceResult<Page<Organization>> {
-        let page = self.org_page(limit, cursor_raw).await?;
+        let page = self.org_page(limit, cursor).await?;
         self.counted(page).await
     }
 
     /// A page of live organizations, newest first, without their counts' shards: `counted`
     /// reads those once the page is known (a second round trip).
-    pub async fn org_page(&self, limit: i32, cursor_raw: Option<&str>) -> ServiceResult<OrgPage> {
-        let start = cursor_raw
-            .map(|c| cursor::decode(c, &ORG_LIST_ATTRS, (keys::GSI1PK, keys::ORGS_LIST), None))
+    pub async fn org_page(&self, limit: i32, cursor: Option<&Cursor>) -> ServiceResult<OrgPage> {
+        let start = cursor
+            .map(|c| cursor::key(c, &ORG_LIST_ATTRS, (keys::GSI1PK, keys::ORGS_LIST), None))
             .transpose()?;
         let query = self
             .client

@@ -415,7 +415,7 @@ async fn a_delete_out_of_time_answers_and_cleanup_detaches_the_rest() {
         members.push(t.member_of(org, OrgRole::Member).await);
     }
     let found = t.app.store.get_org(&org).await.unwrap();
-    let code = found.as_ref().map(|o| o.code.to_string());
+    let code = found.map(|o| o.code);
     let ctx = roster::services::Ctx::new(&t.app, Some(&owner.token), None);
     let delete = roster::domain::requests::DeleteOrg {
         org: Some(org),

@@ -147,6 +147,20 @@ async fn a_self_service_org_starts_on_the_first_tier_and_cannot_ask_for_another(
         .create_org(&solo, json!({"name": "Mine", "code": code, "tier": "pro"}))
         .await;
     assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
+    // A tier the deployment does not have is malformed: its 400 comes first (the edge looks
+    // it up before any service runs; docs/architecture.md, "The order of refusals").
+    let r = t
+        .create_org(
+            &solo,
+            json!({"name": "Mine", "code": code, "tier": "platinum"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "tier", "{}", r.body);
+    let r = t
+        .update_org(&solo, OrgId::new(), json!({"tier": "platinum"}))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
     // Nothing was created: the caller has no org and the code is free.
     let me = t.me(&solo).await;
     assert_eq!(me.body["org_id"], Value::Null, "{}", me.body);

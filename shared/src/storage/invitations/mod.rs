@@ -7,7 +7,7 @@ mod close;
 mod send;
 
 use super::{Store, cursor, keys, n, s};
-use crate::domain::Timestamp;
+use crate::domain::{Cursor, Timestamp};
 use crate::domain::{
     DeliveryStatus, Email, Invitation, InvitationId, InvitationStatus, OrgId, OrgRole, Page, UserId,
 };
@@ -162,10 +162,10 @@ impl Store {
         org: &OrgId,
         status: Option<InvitationStatus>,
         limit: i32,
-        cursor_raw: Option<&str>,
+        cursor: Option<&Cursor>,
         now: i64,
     ) -> ServiceResult<Page<Invitation>> {
-        self.invitations_page(org, status, None, limit, cursor_raw, now)
+        self.invitations_page(org, status, None, limit, cursor, now)
             .await
     }
 
@@ -176,11 +176,11 @@ impl Store {
         org: &OrgId,
         role: Option<OrgRole>,
         limit: i32,
-        cursor_raw: Option<&str>,
+        cursor: Option<&Cursor>,
         now: i64,
     ) -> ServiceResult<Page<Invitation>> {
         let pending = Some(InvitationStatus::Pending);
-        self.invitations_page(org, pending, role, limit, cursor_raw, now)
+        self.invitations_page(org, pending, role, limit, cursor, now)
             .await
     }
 
@@ -195,13 +195,13 @@ impl Store {
         status: Option<InvitationStatus>,
         role: Option<OrgRole>,
         limit: i32,
-        cursor_raw: Option<&str>,
+        cursor: Option<&Cursor>,
         now: i64,
     ) -> ServiceResult<Page<Invitation>> {
         let pk = keys::org_pk(org);
-        let start = cursor_raw
+        let start = cursor
             .map(|c| {
-                cursor::decode(
+                cursor::key(
                     c,
                     &[keys::PK, keys::SK],
                     (keys::PK, &pk),
