@@ -97,11 +97,32 @@ impl App {
         aws: &aws_config::SdkConfig,
         ses: &aws_config::SdkConfig,
     ) -> Result<Arc<App>, InitError> {
+        Self::assemble(config, keys, aws, ses, |dynamo| dynamo)
+    }
+
+    /// As `new`, with the DynamoDB client's configuration extended after Roster's own (the
+    /// scale program adds an interceptor counting the items each read returned).
+    pub fn with_dynamo_config(
+        config: Config,
+        keys: TokenKeys,
+        aws: &aws_config::SdkConfig,
+        extend: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+    ) -> Result<Arc<App>, InitError> {
+        Self::assemble(config, keys, aws, aws, extend)
+    }
+
+    fn assemble(
+        config: Config,
+        keys: TokenKeys,
+        aws: &aws_config::SdkConfig,
+        ses: &aws_config::SdkConfig,
+        extend: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+    ) -> Result<Arc<App>, InitError> {
         let calls = CallCounter::default();
         let dynamo = aws_sdk_dynamodb::config::Builder::from(aws)
             .interceptor(calls.interceptor("dynamodb"))
-            .timeout_config(timeouts(config.aws_attempt_timeout))
-            .build();
+            .timeout_config(timeouts(config.aws_attempt_timeout));
+        let dynamo = extend(dynamo).build();
         let ses = aws_sdk_sesv2::config::Builder::from(ses)
             .interceptor(calls.interceptor("sesv2"))
             .timeout_config(timeouts(config.aws_attempt_timeout))

@@ -125,6 +125,35 @@ pub fn parse_expires_in(secs: i64) -> Result<i64, Invalid> {
     }
 }
 
+/// An email-change confirmation link's token, `<user id>.<secret>` (43 base64url
+/// characters). Parsed at the edge; what does not have this form names no change (`None`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct EmailChangeLink {
+    pub user: crate::domain::UserId,
+    pub nonce: String,
+}
+
+impl EmailChangeLink {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (id, nonce) = raw.split_once('.')?;
+        let ok = nonce.len() == 43
+            && nonce
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let user = crate::domain::UserId::parse(id).ok()?;
+        ok.then(|| EmailChangeLink {
+            user,
+            nonce: nonce.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Debug for EmailChangeLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EmailChangeLink({}, ***)", self.user)
+    }
+}
+
 /// An invitation link's token as presented, parsed at the edge: `token` is `None` when it is
 /// malformed (it names no invitation, and still counts as a bad link against the client
 /// address's limit, as an unknown one does). `raw` is kept to put back into a form.
@@ -211,6 +240,24 @@ impl InvitationToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn email_change_links_parse_only_in_their_form() {
+        let id = crate::domain::UserId::new();
+        let nonce = "aB3-_".repeat(8) + "xyz";
+        let link = EmailChangeLink::parse(&format!("{id}.{nonce}")).unwrap();
+        assert_eq!((link.user, link.nonce.as_str()), (id, nonce.as_str()));
+        assert!(!format!("{link:?}").contains(&nonce));
+        for bad in [
+            format!("{id}{nonce}"),
+            format!("{id}.short"),
+            format!("nope.{nonce}"),
+            format!("{id}.{}", "é".repeat(21)),
+            format!("{id}.{nonce}!"),
+        ] {
+            assert_eq!(EmailChangeLink::parse(&bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn tokens_round_trip_and_refuse_tampering() {

@@ -20,8 +20,8 @@ pub use cursor::Cursor;
 pub use email::Email;
 pub use ids::{OrgId, UserId};
 pub use invitation::{
-    DeliveryStatus, InvitationId, InvitationStatus, InvitationToken, MAX_EXPIRES_IN,
-    MIN_EXPIRES_IN, PresentedLink, parse_expires_in,
+    DeliveryStatus, EmailChangeLink, InvitationId, InvitationStatus, InvitationToken,
+    MAX_EXPIRES_IN, MIN_EXPIRES_IN, PresentedLink, parse_expires_in,
 };
 pub use org::{Description, OrgCode, OrgName, Tier};
 pub use password::{GivenPassword, Password};

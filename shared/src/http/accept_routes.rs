@@ -3,7 +3,7 @@
 use super::router::{Route, resolve};
 use super::{Reply, json, json_body, page, query};
 use crate::app::App;
-use crate::domain::PresentedLink;
+use crate::domain::{InvitationStatus, PresentedLink};
 use crate::error::ServiceError;
 use crate::services::accept::{self, AcceptRequest, DeclineRequest};
 use lambda_http::http::StatusCode;
@@ -74,7 +74,10 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
         Op::Decline => {
             let body: DeclineRequest = json_body(req)?;
             accept::decline(&ctx, &body.token).await?;
-            json(StatusCode::OK, &serde_json::json!({"status": "declined"}))
+            json(
+                StatusCode::OK,
+                &serde_json::json!({"status": InvitationStatus::Declined}),
+            )
         }
         Op::Page | Op::PageSubmit => Err(ServiceError::RouteNotFound),
     }

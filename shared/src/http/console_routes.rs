@@ -5,7 +5,7 @@
 //! modules resolve under the same hash.
 
 use super::router::{Route, resolve};
-use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use sha2::{Digest, Sha256};
 
@@ -99,34 +99,13 @@ pub fn handle(site: &Site, req: &Request) -> Response<Body> {
 }
 
 fn file(kind: &'static str, bytes: Vec<u8>, cache: &'static str) -> Response<Body> {
-    let mut res = Response::new(Body::from(bytes));
-    *res.status_mut() = StatusCode::OK;
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::STRICT_TRANSPORT_SECURITY,
-        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-    );
-    res
+    super::for_browser(StatusCode::OK, Body::from(bytes), kind, cache, CSP)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_http::http::header;
 
     const ASSETS: &[Asset] = &[("app.js", "text/javascript", b"export {};")];
 

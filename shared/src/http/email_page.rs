@@ -3,6 +3,7 @@
 
 use super::page::{Message, html};
 use super::{body_bytes, form_fields};
+use crate::domain::EmailChangeLink;
 use crate::error::ServiceError;
 use crate::http::problem::classify;
 use crate::services::Ctx;
@@ -41,7 +42,7 @@ pub async fn submit(ctx: &Ctx<'_>, req: &Request) -> Response<Body> {
         .find(|(k, _)| k == "token")
         .map(|(_, v)| v)
         .unwrap_or_default();
-    match email_change::confirm(ctx, &token).await {
+    match email_change::confirm(ctx, EmailChangeLink::parse(&token).as_ref()).await {
         Ok(user) => {
             let page = Confirmed {
                 title: "Email address confirmed",

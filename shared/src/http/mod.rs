@@ -116,6 +116,37 @@ pub fn path_user(params: &router::PathParams) -> Option<crate::domain::UserId> {
         .and_then(|r| crate::domain::UserId::parse(r).ok())
 }
 
+/// A response a browser renders (the pages and the console's files), with the headers every
+/// one carries: its own content type, caching and CSP; no framing, no referrer (a page's URL
+/// may hold a link's token), no sniffing, HTTPS only (browsers ignore HSTS over the plain
+/// HTTP of local runs; deployed, the API is HTTPS only).
+pub(crate) fn for_browser(
+    status: StatusCode,
+    body: Body,
+    kind: &'static str,
+    cache: &'static str,
+    csp: &'static str,
+) -> Response<Body> {
+    let mut res = Response::new(body);
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, kind),
+        (header::CACHE_CONTROL, cache),
+        (header::CONTENT_SECURITY_POLICY, csp),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    res
+}
+
 /// `?limit=` and `?cursor=`.
 pub fn page_query(req: &Request) -> ServiceResult<crate::domain::requests::PageQuery> {
     crate::domain::requests::PageQuery::parse(

@@ -9,7 +9,7 @@ use crate::http::problem::classify;
 use crate::services::Ctx;
 use crate::services::accept::{self, AcceptRequest};
 use askama::Template;
-use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -67,33 +67,8 @@ pub(super) fn html(status: StatusCode, page: &impl Template) -> Response<Body> {
 }
 
 fn html_doc(status: StatusCode, doc: String) -> Response<Body> {
-    let mut res = Response::new(Body::from(doc));
-    *res.status_mut() = status;
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    // Browsers ignore it over plain HTTP (local runs); deployed, the API is HTTPS only.
-    h.insert(
-        header::STRICT_TRANSPORT_SECURITY,
-        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    res
+    let kind = "text/html; charset=utf-8";
+    super::for_browser(status, Body::from(doc), kind, "no-store", CSP)
 }
 
 fn dead_link(err: &ServiceError) -> Response<Body> {
@@ -225,6 +200,7 @@ pub async fn submit(ctx: &Ctx<'_>, req: &Request) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_http::http::header;
 
     const ORG: &str = "<script>alert(1)</script>";
     const NAME: &str = "Eve \"the\" O'Neil";

@@ -3,8 +3,8 @@
 use super::router::{Route, resolve};
 use super::{Reply, body_bytes, email_page, json, json_body, no_content, path_user, query};
 use crate::app::App;
-use crate::domain::OrgId;
 use crate::domain::requests::{DeleteUser, ListUsers, MemberSearch, UpdateUser};
+use crate::domain::{EmailChangeLink, OrgId};
 use crate::error::ServiceError;
 use crate::services::{email_change, users};
 use lambda_http::http::StatusCode;
@@ -100,7 +100,11 @@ async fn dispatch(app: &App, req: &Request) -> Reply {
         let body: ConfirmEmail = json_body(req)?;
         return json(
             StatusCode::OK,
-            &email_change::confirm(&super::context(app, req), &body.token).await?,
+            &email_change::confirm(
+                &super::context(app, req),
+                EmailChangeLink::parse(&body.token).as_ref(),
+            )
+            .await?,
         );
     }
     let ctx = super::context(app, req);

@@ -16,15 +16,24 @@ use futures_util::{StreamExt, stream};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
+/// What became of one address of an invite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InviteOutcome {
+    Invited,
+    Resent,
+    AlreadyMember,
+    Invalid,
+}
+
 #[derive(Debug, Serialize)]
 pub struct InviteResult {
     pub email: String,
-    /// `invited`, `resent`, `already_member` or `invalid`.
-    pub status: &'static str,
+    pub status: InviteOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invitation_id: Option<InvitationId>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub email_delivery: Option<&'static str>,
+    pub email_delivery: Option<DeliveryStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -185,7 +194,7 @@ fn plan(app: &App, role: OrgRole, expires_in: Option<i64>, addresses: Vec<Addres
                     valid.push((results.len(), email.clone()));
                     results.push(InviteResult {
                         email: email.to_string(),
-                        status: "invited",
+                        status: InviteOutcome::Invited,
                         invitation_id: None,
                         email_delivery: None,
                         reason: None,
@@ -194,7 +203,7 @@ fn plan(app: &App, role: OrgRole, expires_in: Option<i64>, addresses: Vec<Addres
             }
             Address::Invalid { given, reason } => results.push(InviteResult {
                 email: given,
-                status: "invalid",
+                status: InviteOutcome::Invalid,
                 invitation_id: None,
                 email_delivery: None,
                 reason: Some(reason),
@@ -237,7 +246,7 @@ async fn send_invitations(
             .get(&email)
             .is_some_and(|u| u.org_id == Some(org.id))
         {
-            results[index].status = "already_member";
+            results[index].status = InviteOutcome::AlreadyMember;
             continue;
         }
         let (id, resend) = match pending.get(&email) {
@@ -246,7 +255,7 @@ async fn send_invitations(
         };
         let (token, link) = new_link(&org.id, &id, now, ttl);
         writes.push(if resend {
-            results[index].status = "resent";
+            results[index].status = InviteOutcome::Resent;
             InviteWrite::Resend {
                 id,
                 email: email.clone(),
@@ -313,7 +322,7 @@ async fn send_invitations(
             Ok(()) => to_send.push(out),
             Err(e) => {
                 let r = &mut results[out.index];
-                r.status = "invalid";
+                r.status = InviteOutcome::Invalid;
                 r.invitation_id = None;
                 // Say what happened, never the storage layer's own words.
                 tracing::info!(invitation_id = %out.id, error = %e, "invitation not stored");
@@ -335,7 +344,11 @@ async fn send_invitations(
         .collect()
         .await;
     for (index, ok) in sent {
-        results[index].email_delivery = Some(if ok { "sent" } else { "failed" });
+        results[index].email_delivery = Some(if ok {
+            DeliveryStatus::Sent
+        } else {
+            DeliveryStatus::Failed
+        });
     }
     Ok(InviteResponse { results })
 }

@@ -7,7 +7,9 @@ use crate::clock::Now;
 use crate::domain::requests::{
     BulkRemove, BulkRole, ChangeRole, ListMembers, MemberRef, TransferOwnership, UserIds,
 };
-use crate::domain::{Invitation, OrgId, OrgRole, Organization, Page, User, UserId};
+use crate::domain::{
+    Invitation, InvitationStatus, OrgId, OrgRole, Organization, Page, User, UserId,
+};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::storage::{Authority, Store};
 use serde::Serialize;
@@ -29,7 +31,7 @@ pub enum MemberEntry {
         email: String,
         role: OrgRole,
         expires_at: String,
-        status: &'static str,
+        status: InvitationStatus,
     },
 }
 
@@ -102,7 +104,7 @@ fn pending_entry(i: Invitation) -> MemberEntry {
         email: i.email.to_string(),
         role: i.role,
         expires_at: i.expires_at.into(),
-        status: "pending",
+        status: InvitationStatus::Pending,
     }
 }
 

@@ -14,9 +14,6 @@ use lambda_http::http::{Method, Request as HttpRequest, header};
 use lambda_http::{Body, Request};
 use roster::App;
 use roster::config::Config;
-use roster::mail::Mailer;
-use roster::metrics::CallCounter;
-use roster::storage::Store;
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,45 +61,23 @@ impl Intercept for ItemsRead {
     }
 }
 
-/// The App every measured request goes through, built as `App::new` builds a function's,
-/// with the items-read interceptor beside the request counter and generous timeouts (the
-/// emulator holds hundreds of thousands of items).
+/// The App every measured request goes through, built as a function's is, with the
+/// items-read interceptor beside the request counter and generous timeouts (the emulator
+/// holds hundreds of thousands of items).
 pub fn counted_app(
     config: Config,
     keys: roster::auth::TokenKeys,
     aws: &aws_config::SdkConfig,
     reads: &ItemsRead,
-) -> Arc<App> {
-    let calls = CallCounter::default();
+) -> Result<Arc<App>, String> {
     let timeouts = aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
         .operation_attempt_timeout(Duration::from_secs(120))
         .operation_timeout(Duration::from_secs(300))
         .build();
-    let dynamo = aws_sdk_dynamodb::config::Builder::from(aws)
-        .interceptor(calls.interceptor("dynamodb"))
-        .interceptor(reads.clone())
-        .timeout_config(timeouts.clone())
-        .build();
-    let ses = aws_sdk_sesv2::config::Builder::from(aws)
-        .interceptor(calls.interceptor("sesv2"))
-        .timeout_config(timeouts)
-        .build();
-    let store = Store::new(
-        aws_sdk_dynamodb::Client::from_conf(dynamo),
-        config.table_name.clone(),
-    )
-    .with_tiers(&config.tiers);
-    let mailer = Mailer::new(
-        aws_sdk_sesv2::Client::from_conf(ses),
-        config.ses_from_address.clone(),
-    );
-    Arc::new(App {
-        config,
-        store,
-        keys,
-        mailer,
-        calls,
+    App::with_dynamo_config(config, keys, aws, |dynamo| {
+        dynamo.interceptor(reads.clone()).timeout_config(timeouts)
     })
+    .map_err(|e| format!("app: {e}"))
 }
 
 /// The function that serves a request (the scale program knows which it calls).

@@ -84,7 +84,7 @@ pub async fn run(sizes: &Sizes) -> Res<Report> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let keys = roster::auth::TokenKeys::signing(&config, signer).map_err(err("keys"))?;
     let reads = ItemsRead::default();
-    let app = counted_app(config, keys, &aws, &reads);
+    let app = counted_app(config, keys, &aws, &reads)?;
     app.store
         .create_table_if_missing()
         .await
