@@ -5,7 +5,7 @@ use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{PASSWORD, TestApp, unique_email};
+use common::{PASSWORD, TestApp, confirmation_token, unique_email};
 use roster::auth::AccessClaims;
 use roster::clock::Now;
 use serde_json::json;
@@ -233,23 +233,6 @@ async fn a_deleted_or_revoked_user_loses_access_on_the_next_request() {
     assert_eq!(t.me(&a).await.status, 200);
     t.app.store.revoke_all_sessions(&a.user.id).await.unwrap();
     assert_eq!(t.me(&a).await.status, 401);
-}
-
-/// The token in the newest email-change confirmation mailed to `to`.
-async fn confirmation_token(t: &TestApp, to: &str) -> String {
-    let mails = t.mails_to(to).await;
-    let html = &mails
-        .last()
-        .unwrap_or_else(|| panic!("no mail to {to}"))
-        .html;
-    let start = html
-        .find("/confirm-email?token=")
-        .expect("confirmation link")
-        + 21;
-    html[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .collect()
 }
 
 #[tokio::test]

@@ -810,6 +810,23 @@ pub fn unique_code() -> String {
     )
 }
 
+/// The token in the newest email-change confirmation mailed to `to`.
+pub async fn confirmation_token(t: &TestApp, to: &str) -> String {
+    let mails = t.mails_to(to).await;
+    let html = &mails
+        .last()
+        .unwrap_or_else(|| panic!("no mail to {to}"))
+        .html;
+    let start = html
+        .find("/confirm-email?token=")
+        .expect("confirmation link")
+        + 21;
+    html[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect()
+}
+
 /// Moves an invitation's expiry into the past, as time passing would.
 pub async fn expire_now(t: &TestApp, org: roster::domain::OrgId, id: &str) {
     use aws_sdk_dynamodb::types::AttributeValue as V;

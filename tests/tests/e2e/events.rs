@@ -9,12 +9,14 @@
 //! Detail in the first PutEvents, which EventBridge (and moto) answer with FailedEntryCount 1
 //! and an error code for that entry.
 
-use crate::common::{Joining, PASSWORD, TestApp, unique_email};
-use roster::domain::OrgRole;
+use crate::common::{
+    Joining, PASSWORD, TestApp, confirmation_token, expire_now, unique_code, unique_email,
+};
+use roster::domain::{OrgId, OrgRole};
 use roster::events::Publisher;
-use roster::events::detail::{detail_type, schema_file};
+use roster::events::detail::{DETAIL_TYPES, detail_type, schema_file};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -95,57 +97,8 @@ async fn every_audited_change_arrives_once_with_its_fields_even_when_an_entry_fa
 
     // The bus, and a queue its rule delivers every Roster event to.
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let bus = format!("roster-test-{}", uuid::Uuid::new_v4().simple());
-    let events = aws_sdk_eventbridge::Client::new(&aws);
-    let sqs = aws_sdk_sqs::Client::new(&aws);
-    events
-        .create_event_bus()
-        .name(&bus)
-        .send()
-        .await
-        .expect("bus");
-    let queue = sqs
-        .create_queue()
-        .queue_name(&bus)
-        .send()
-        .await
-        .expect("queue");
-    let queue_url = queue.queue_url().expect("queue url").to_string();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("queue attributes")
-        .attributes()
-        .and_then(|a| {
-            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                .cloned()
-        })
-        .expect("queue arn");
-    events
-        .put_rule()
-        .name("all-roster-events")
-        .event_bus_name(&bus)
-        .event_pattern(r#"{"source": ["roster"]}"#)
-        .send()
-        .await
-        .expect("rule");
-    events
-        .put_targets()
-        .rule("all-roster-events")
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("queue")
-                .arn(queue_arn)
-                .build()
-                .expect("target"),
-        )
-        .send()
-        .await
-        .expect("target");
+    let subscriber = Subscriber::create(&aws).await;
+    let (sqs, bus, queue_url) = (&subscriber.sqs, &subscriber.bus, &subscriber.queue_url);
 
     // The stream's records, filtered as the event source mapping's filter does.
     let records = stream_records(&table).await;
@@ -171,7 +124,7 @@ async fn every_audited_change_arrives_once_with_its_fields_even_when_an_entry_fa
     let conf = aws_sdk_eventbridge::config::Builder::from(&aws)
         .endpoint_url(&proxy.url)
         .build();
-    let publisher = Publisher::new(aws_sdk_eventbridge::Client::from_conf(conf), &bus);
+    let publisher = Publisher::new(aws_sdk_eventbridge::Client::from_conf(conf), bus);
     let seq = |r: &Value| -> u128 {
         r["dynamodb"]["SequenceNumber"]
             .as_str()
@@ -212,7 +165,7 @@ async fn every_audited_change_arrives_once_with_its_fields_even_when_an_entry_fa
     assert_eq!(proxy.failed(), 1, "exactly one entry was made to fail");
 
     // What the queue received: every audit entry once after de-duplication by event id.
-    let received = drain(&sqs, &queue_url).await;
+    let received = drain(sqs, queue_url).await;
     let mut by_id: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for e in &received {
         let id = e["detail"]["event_id"]
@@ -273,7 +226,6 @@ async fn every_audited_change_arrives_once_with_its_fields_even_when_an_entry_fa
         "a duplicate is the same event"
     );
 
-    let schemas = root().join("docs/events");
     let entry_of = |event_id: &str| {
         let id = event_id.split('/').next().unwrap_or_default();
         audit
@@ -333,19 +285,246 @@ async fn every_audited_change_arrives_once_with_its_fields_even_when_an_entry_fa
 
     // Every published event against its schema, and never a secret.
     for e in &received {
-        let kind = e["detail-type"].as_str().expect("detail-type");
-        let path = schemas.join(schema_file(kind));
-        let schema: Value = serde_json::from_str(
-            &std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{}", path.display())),
+        assert_published_form(e);
+    }
+}
+
+/// One change of every kind DETAIL_TYPES names, through the API (cleanup for the expiry),
+/// published as the events function publishes them: every detail-type arrives, none other,
+/// each event in its published schema and without a secret.
+#[tokio::test]
+async fn every_kind_of_change_is_published_under_its_own_detail_type_and_schema() {
+    let t = TestApp::spawn().await;
+    let table = t.app.config.table_name.clone();
+    roster::events::stream::enable_stream(&t.dynamo, &table)
+        .await
+        .expect("stream on");
+    let root = t.platform_admin().await;
+    let ok = |what: &str, r: &crate::common::Reply| {
+        assert!(r.status < 300, "{what}: {} {}", r.status, r.body);
+    };
+
+    // Organizations: created with an owner invitation (sent, then accepted: a member
+    // joined), updated; another one deleted.
+    let owner_email = unique_email("owner");
+    let r = t
+        .create_org(
+            &root,
+            json!({"name": "Every Kind", "code": unique_code(), "owner_email": owner_email}),
         )
-        .expect("schema");
-        if let Err(why) = validate(&schema, e, "$") {
-            panic!("{kind} does not match {}: {why}\n{e}", path.display());
+        .await;
+    ok("create org", &r);
+    let org = r.body["id"]
+        .as_str()
+        .and_then(|id| OrgId::parse(id).ok())
+        .expect("org id");
+    let link = t.latest_token(&owner_email).await;
+    ok(
+        "accept",
+        &t.accept(&link, Joining::New("Owner", PASSWORD)).await,
+    );
+    ok(
+        "update org",
+        &t.update_org(&root, org, json!({"description": "All of them"}))
+            .await,
+    );
+    let (gone, _) = t.org_with_owner().await;
+    ok("delete org", &t.delete_org(&root, gone).await);
+
+    // Invitations: resent, revoked, declined, expired, and one whose mail SES refused.
+    let [resent, revoked, declined, expired] =
+        ["resent", "revoked", "declined", "expired"].map(unique_email);
+    let r = t
+        .invite(
+            &root,
+            org,
+            &[&resent, &revoked, &declined, &expired],
+            "member",
+        )
+        .await;
+    ok("invite", &r);
+    let pending = t.invitations(&root, org, "?status=pending").await;
+    let id_of = |email: &str| {
+        pending.body["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|i| i["email"] == email))
+            .and_then(|i| i["id"].as_str())
+            .expect("invitation id")
+            .to_string()
+    };
+    ok("resend", &t.resend(&root, org, &id_of(&resent)).await);
+    ok("revoke", &t.revoke(&root, org, &id_of(&revoked)).await);
+    ok(
+        "decline",
+        &t.decline(&t.latest_token(&declined).await).await,
+    );
+    expire_now(&t, org, &id_of(&expired)).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let report = roster::services::cleanup::run(&t.app, deadline).await;
+    assert!(report.is_ok(), "cleanup: {report:?}");
+    let r = t
+        .with_dead_mail()
+        .await
+        .invite(&root, org, &[unique_email("bounced")], "member")
+        .await;
+    assert_eq!(
+        r.body["results"][0]["email_delivery"], "failed",
+        "{}",
+        r.body
+    );
+
+    // Members: a role changed, ownership transferred, one removed, one left.
+    let next_owner = t.member_of(org, OrgRole::Member).await;
+    let r = t.change_role(&root, org, next_owner.user.id, "admin").await;
+    ok("change role", &r);
+    ok(
+        "transfer",
+        &t.transfer(&root, org, next_owner.user.id).await,
+    );
+    let removed = t.member_of(org, OrgRole::Member).await;
+    ok("remove", &t.remove(&root, org, removed.user.id).await);
+    let leaver = t.member_of(org, OrgRole::Member).await;
+    ok("leave", &t.remove(&leaver, org, leaver.user.id).await);
+
+    // Users: created by an admin, updated, their email changed by themself, deleted.
+    let email = unique_email("made");
+    let r = t
+        .create_user_via_api(
+            &root,
+            json!({"email": email, "name": "Made", "password": PASSWORD, "org_id": org.to_string()}),
+        )
+        .await;
+    ok("create user", &r);
+    let made = t.login(&email).await;
+    let id = made.user.id;
+    ok(
+        "update user",
+        &t.update_user(&root, id, json!({"name": "Renamed"})).await,
+    );
+    let new_email = unique_email("moved");
+    let r = t
+        .update_user(
+            &made,
+            id,
+            json!({"email": new_email, "current_password": PASSWORD}),
+        )
+        .await;
+    ok("ask for an email change", &r);
+    let token = confirmation_token(&t, &new_email).await;
+    ok("confirm email", &t.confirm_email(&token).await);
+    ok("delete user", &t.delete_user(&root, id).await);
+
+    // The stream's audit records, published in one invocation, as the mapping delivers them.
+    let pattern = template_filter();
+    let records: Vec<Value> = stream_records(&table)
+        .await
+        .into_iter()
+        .filter(|r| matches(&pattern, r))
+        .collect();
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let subscriber = Subscriber::create(&aws).await;
+    let publisher = Publisher::new(aws_sdk_eventbridge::Client::new(&aws), &subscriber.bus);
+    let event = serde_json::from_value(json!({"Records": records})).expect("stream event");
+    let response = publisher.handle(event).await.expect("handled");
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+
+    let received = drain(&subscriber.sqs, &subscriber.queue_url).await;
+    assert!(received.len() >= records.len(), "{} events", received.len());
+    let kinds: BTreeSet<&str> = received
+        .iter()
+        .filter_map(|e| e["detail-type"].as_str())
+        .collect();
+    let every: BTreeSet<&str> = DETAIL_TYPES.iter().map(|(_, kind)| *kind).collect();
+    assert_eq!(kinds, every, "every kind of change, and no other");
+    for e in &received {
+        assert_published_form(e);
+    }
+}
+
+/// An application subscribed to Roster's events: a bus of its own, and a rule sending every
+/// Roster event on it to an SQS queue.
+struct Subscriber {
+    sqs: aws_sdk_sqs::Client,
+    bus: String,
+    queue_url: String,
+}
+
+impl Subscriber {
+    async fn create(aws: &aws_config::SdkConfig) -> Subscriber {
+        let bus = format!("roster-test-{}", uuid::Uuid::new_v4().simple());
+        let events = aws_sdk_eventbridge::Client::new(aws);
+        let sqs = aws_sdk_sqs::Client::new(aws);
+        events
+            .create_event_bus()
+            .name(&bus)
+            .send()
+            .await
+            .expect("bus");
+        let queue = sqs
+            .create_queue()
+            .queue_name(&bus)
+            .send()
+            .await
+            .expect("queue");
+        let queue_url = queue.queue_url().expect("queue url").to_string();
+        let queue_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes()
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                    .cloned()
+            })
+            .expect("queue arn");
+        events
+            .put_rule()
+            .name("all-roster-events")
+            .event_bus_name(&bus)
+            .event_pattern(r#"{"source": ["roster"]}"#)
+            .send()
+            .await
+            .expect("rule");
+        events
+            .put_targets()
+            .rule("all-roster-events")
+            .event_bus_name(&bus)
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("queue")
+                    .arn(queue_arn)
+                    .build()
+                    .expect("target"),
+            )
+            .send()
+            .await
+            .expect("target");
+        Subscriber {
+            sqs,
+            bus,
+            queue_url,
         }
-        let text = e.to_string().to_ascii_lowercase();
-        for secret in [PASSWORD, "password", "hash", "token", "secret"] {
-            assert!(!text.contains(secret), "{secret} in {text}");
-        }
+    }
+}
+
+/// `event` against the schema docs/events/ publishes for its detail-type, and no secret in
+/// it.
+fn assert_published_form(event: &Value) {
+    let kind = event["detail-type"].as_str().expect("detail-type");
+    let path = root().join("docs/events").join(schema_file(kind));
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{}", path.display())),
+    )
+    .expect("schema");
+    if let Err(why) = validate(&schema, event, "$") {
+        panic!("{kind} does not match {}: {why}\n{event}", path.display());
+    }
+    let text = event.to_string().to_ascii_lowercase();
+    for secret in [PASSWORD, "password", "hash", "token", "secret"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
     }
 }
 
