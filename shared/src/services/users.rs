@@ -163,7 +163,10 @@ pub async fn list(ctx: &Ctx<'_>, req: ListUsers) -> ServiceResult<Page<User>> {
     let own = caller.org_id.ok_or(ServiceError::Forbidden)?;
     let org = org.unwrap_or(own);
     access::manager(caller, &org)?;
-    members(org).await
+    // The caller's organization, read beside the page: a membership of one that is gone
+    // (deleted, its members' detach yet to reach this account) lists nothing.
+    let (live, page) = tokio::try_join!(app.store.get_org(&own), members(org))?;
+    live.map(|_| page).ok_or(ServiceError::Forbidden)
 }
 
 /// The user if the caller may see them: themself, anyone for a platform admin, their org's

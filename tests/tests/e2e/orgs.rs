@@ -475,13 +475,15 @@ async fn an_account_left_pointing_at_a_deleted_org_can_join_or_create_another() 
         )
         .await;
     assert!((200..300).contains(&r.status), "{}", r.body);
-    // Two accounts the detach never saw: their items still name the dead organization.
+    // Accounts the detach never saw: their items still name the dead organization (the
+    // last one as its admin).
     let strays = [
         t.user_without_org().await,
         t.user_without_org().await,
         t.user_without_org().await,
     ];
-    for stray in &strays {
+    for (i, stray) in strays.iter().enumerate() {
+        let role = if i == 2 { "admin" } else { "member" };
         t.dynamo
             .update_item()
             .table_name(&t.app.config.table_name)
@@ -490,7 +492,7 @@ async fn an_account_left_pointing_at_a_deleted_org_can_join_or_create_another() 
             .update_expression("SET org_id = :org, #role = :role, gsi1pk = :g1pk, gsi1sk = :g1sk")
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":org", AttributeValue::S(dead.to_string()))
-            .expression_attribute_values(":role", AttributeValue::S("member".into()))
+            .expression_attribute_values(":role", AttributeValue::S(role.into()))
             .expression_attribute_values(":g1pk", AttributeValue::S(format!("ORG#{dead}#MEMBERS")))
             .expression_attribute_values(
                 ":g1sk",
@@ -510,6 +512,9 @@ async fn an_account_left_pointing_at_a_deleted_org_can_join_or_create_another() 
             me.body
         );
     }
+    // Its admin lists none of the other leftovers.
+    let r = t.call("GET", "/users", Some(&strays[2].token), None).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
     let (org, owner) = t.org_with_owner().await;
     let email = strays[0].user.email.to_string();
     t.invite(&owner, org, &[&email], "member").await;
