@@ -383,9 +383,53 @@ pub async fn transfer(ctx: &Ctx<'_>, req: TransferOwnership) -> ServiceResult<Or
     app.store
         .transfer_ownership(&org.id, caller, &authority, owner.as_ref(), &target, now)
         .await?;
+    if owner.is_none() {
+        revoke_owner_invitations(app, &org.id, (caller, &authority), now).await;
+    }
     Ok(Organization {
         owner_id: Some(target.id),
         updated_at: now.rfc3339().into(),
         ..org
     })
+}
+
+/// The invitations to own an organization that has just got its first owner by transfer:
+/// accepting one would now be refused, so they are revoked (audited, and published as
+/// events) rather than left listed as pending. Best effort after the transfer itself, which
+/// has happened: a failure is logged, and the invitation is refused when used all the same.
+/// A rare path (a platform admin, an ownerless organization): 2 round trips more.
+async fn revoke_owner_invitations(
+    app: &App,
+    org: &OrgId,
+    (caller, authority): (&User, &Authority),
+    now: Now,
+) {
+    let pending = app
+        .store
+        .list_pending_invitations(org, Some(OrgRole::Owner), 100, None, now.epoch())
+        .await;
+    let invitations = match pending {
+        Ok(page) => page.items,
+        Err(e) => {
+            tracing::warn!(error = %e, "owner invitations not read after the first transfer");
+            return;
+        }
+    };
+    let at = now.rfc3339();
+    let closed = invitations.iter().map(|inv| {
+        let actor = Some((caller, authority));
+        app.store.close_invitation(
+            inv,
+            InvitationStatus::Revoked,
+            None,
+            actor,
+            &at,
+            now.epoch(),
+        )
+    });
+    for result in futures_util::future::join_all(closed).await {
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "owner invitation not revoked after the first transfer");
+        }
+    }
 }

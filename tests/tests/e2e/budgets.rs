@@ -41,6 +41,11 @@ const OVER_CEILING: &[(&str, &str)] = &[
         "one transaction holds 100 items: 98-100 users take two, applied in turn",
     ),
     (
+        "first owner of an ownerless organization",
+        "the transfer is 2 round trips; the pending owner invitations, which could now only be \
+         refused, are then read and revoked (a platform admin's rare path)",
+    ),
+    (
         "delete organization",
         "the deletion is 2 round trips; detaching its members follows in the same request",
     ),
@@ -457,6 +462,29 @@ async fn every_operation_keeps_to_its_request_budget() {
         ),
         200,
         b(2, 4, 0),
+    )
+    .await;
+    // An organization created with an owner invitation gets its first owner by transfer
+    // instead: its pending owner invitation is revoked as well.
+    let r = run
+        .t
+        .create_org(
+            &admin,
+            json!({"name": "First owner", "code": unique_code(), "owner_email": unique_email("first")}),
+        )
+        .await;
+    let ownerless = OrgId::parse(r.body["id"].as_str().unwrap_or_default()).expect("org id");
+    let first = run.t.member_of(ownerless, OrgRole::Member).await;
+    run.op(
+        "first owner of an ownerless organization",
+        req(
+            "POST",
+            &format!("/orgs/{ownerless}/transfer-ownership"),
+            &admin,
+            Some(json!({"user_id": first.user.id.to_string()})),
+        ),
+        200,
+        b(4, 6, 0),
     )
     .await;
     run.op(

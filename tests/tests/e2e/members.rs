@@ -637,10 +637,12 @@ async fn the_audit_log_lists_newest_first_for_managers_only() {
 async fn a_platform_admin_gives_an_ownerless_organization_its_first_owner() {
     let t = TestApp::spawn().await;
     let root = t.platform_admin().await;
+    // Created with an owner invitation that nobody accepts (yet).
+    let invited = unique_email("would-be-owner");
     let r = t
         .create_org(
             &root,
-            json!({"name": "Ownerless", "code": common::unique_code()}),
+            json!({"name": "Ownerless", "code": common::unique_code(), "owner_email": invited}),
         )
         .await;
     assert_eq!(
@@ -648,6 +650,10 @@ async fn a_platform_admin_gives_an_ownerless_organization_its_first_owner() {
         (201, serde_json::Value::Null)
     );
     let org = OrgId::parse(r.body["id"].as_str().unwrap()).unwrap();
+    let owner_invitation = r.body["owner_invitation"]["invitation_id"]
+        .as_str()
+        .expect("owner invitation")
+        .to_string();
     let first = t.member_of(org, OrgRole::Member).await;
     let admin = t.member_of(org, OrgRole::Admin).await;
 
@@ -668,6 +674,20 @@ async fn a_platform_admin_gives_an_ownerless_organization_its_first_owner() {
         .find(|e| e.action == "org.ownership_transferred")
         .expect("audit entry");
     assert_eq!(entry.before, Some(json!({"owner_id": null})));
+    // The owner invitation could only be refused now: it is revoked, not left pending.
+    let r = t.invitation(&root, org, &owner_invitation).await;
+    assert_eq!(r.body["status"], "revoked", "{}", r.body);
+    let r = t.invitations(&root, org, "?status=pending").await;
+    assert_eq!(r.body["items"], json!([]), "{}", r.body);
+    assert!(audit.items.iter().any(|e| e.action == "invitation.revoked"));
+    let link = t.latest_token(&invited).await;
+    let r = t.accept(&link, Joining::New("Late", PASSWORD)).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (410, "invitation_revoked"),
+        "{}",
+        r.body
+    );
     // The admin's role is untouched: there was no previous owner to demote.
     let me = t.me(&admin).await;
     assert_eq!(me.body["role"], "admin");
