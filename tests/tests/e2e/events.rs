@@ -30,11 +30,7 @@ fn root() -> std::path::PathBuf {
 
 #[tokio::test]
 async fn every_audited_change_arrives_once_with_its_fields_even_when_an_entry_fails() {
-    let t = TestApp::spawn().await;
-    let table = t.app.config.table_name.clone();
-    roster::events::stream::enable_stream(&t.dynamo, &table)
-        .await
-        .expect("stream on");
+    let (t, table) = app_with_stream().await;
 
     // Changes, through the API.
     let (org, owner) = t.org_with_owner().await;
@@ -294,11 +290,7 @@ async fn every_audited_change_arrives_once_with_its_fields_even_when_an_entry_fa
 /// each event in its published schema and without a secret.
 #[tokio::test]
 async fn every_kind_of_change_is_published_under_its_own_detail_type_and_schema() {
-    let t = TestApp::spawn().await;
-    let table = t.app.config.table_name.clone();
-    roster::events::stream::enable_stream(&t.dynamo, &table)
-        .await
-        .expect("stream on");
+    let (t, table) = app_with_stream().await;
     let root = t.platform_admin().await;
     let ok = |what: &str, r: &crate::common::Reply| {
         assert!(r.status < 300, "{what}: {} {}", r.status, r.body);
@@ -439,6 +431,16 @@ async fn every_kind_of_change_is_published_under_its_own_detail_type_and_schema(
     for e in &received {
         assert_published_form(e);
     }
+}
+
+/// A test app whose table has its stream on (as the template deploys it), and the table.
+async fn app_with_stream() -> (TestApp, String) {
+    let t = TestApp::spawn().await;
+    let table = t.app.config.table_name.clone();
+    roster::events::stream::enable_stream(&t.dynamo, &table)
+        .await
+        .expect("stream on");
+    (t, table)
 }
 
 /// An application subscribed to Roster's events: a bus of its own, and a rule sending every
