@@ -4,7 +4,7 @@
 use roster::auth::password;
 use roster::auth::signing_key::{self, DEFAULT_KID, Put, SigningSecret};
 use roster::clock::Now;
-use roster::domain::{Email, Password, PersonName, User, UserId};
+use roster::domain::{Email, Password, PersonName, User};
 use roster::storage::Store;
 use std::process::ExitCode;
 
@@ -104,18 +104,10 @@ async fn create_admin(args: &[String]) -> Result<String, String> {
         ));
     }
     let now = Now::get().rfc3339();
+    let hash = password::hash(&password).map_err(|e| e.to_string())?;
     let user = User {
-        id: UserId::new(),
-        email,
-        name: name.to_string(),
-        org_id: None,
-        role: None,
         platform_admin: true,
-        created_at: now.clone().into(),
-        updated_at: now.into(),
-        joined_at: None,
-        password_hash: password::hash(&password).map_err(|e| e.to_string())?,
-        token_version: 0,
+        ..User::new(email, name.to_string(), hash, &now)
     };
     store
         .create_user(&user, None)

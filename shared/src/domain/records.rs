@@ -23,6 +23,23 @@ pub struct User {
 }
 
 impl User {
+    /// A new account as of `now`: in no organization, not a platform admin, no session yet.
+    pub fn new(email: Email, name: String, password_hash: String, now: &str) -> User {
+        User {
+            id: UserId::new(),
+            email,
+            name,
+            org_id: None,
+            role: None,
+            platform_admin: false,
+            created_at: now.to_string().into(),
+            updated_at: now.to_string().into(),
+            joined_at: None,
+            password_hash,
+            token_version: 0,
+        }
+    }
+
     /// The caller's role in `org`, if they are a member of it.
     pub fn role_in(&self, org: &OrgId) -> Option<OrgRole> {
         (self.org_id.as_ref() == Some(org))

@@ -5,11 +5,11 @@ use super::auth::{self, NewSession, TokenPair};
 use super::ctx::{Credentials, Ctx};
 use super::invitations::dead;
 use crate::app::App;
-use crate::auth::{password, secret};
+use crate::auth::secret;
 use crate::clock::Now;
 use crate::domain::{
     GivenPassword, Invitation, InvitationStatus, InvitationToken, Organization, Password,
-    PersonName, PresentedLink, User, UserId,
+    PersonName, PresentedLink, User,
 };
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use serde::{Deserialize, Serialize};
@@ -192,24 +192,9 @@ async fn new_account(inv: &Invitation, req: &AcceptRequest) -> ServiceResult<Use
     let (Some(name), Some(password)) = (name, password) else {
         return Err(ServiceError::Validation(errors));
     };
-    let hash = tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .map_err(|e| ServiceError::Internal(format!("password hash: {e}")))?
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let hash = super::users::hash(password).await?;
     let now = Now::get().rfc3339();
-    Ok(User {
-        id: UserId::new(),
-        email: inv.email.clone(),
-        name: name.to_string(),
-        org_id: None,
-        role: None,
-        platform_admin: false,
-        created_at: now.clone().into(),
-        updated_at: now.into(),
-        joined_at: None,
-        password_hash: hash,
-        token_version: 0,
-    })
+    Ok(User::new(inv.email.clone(), name.to_string(), hash, &now))
 }
 
 /// Accepts as a signed-in account (bearer), an existing account proved by its password, or

@@ -54,7 +54,8 @@ async fn reauthenticate(
     }
 }
 
-async fn hash(password: Password) -> ServiceResult<String> {
+/// The password's hash, computed off the async threads (argon2 takes tens of milliseconds).
+pub(super) async fn hash(password: Password) -> ServiceResult<String> {
     tokio::task::spawn_blocking(move || password::hash(&password))
         .await
         .map_err(|e| ServiceError::Internal(format!("password hash: {e}")))?
@@ -103,17 +104,16 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateUser) -> ServiceResult<User> {
     };
     let now = Now::get().rfc3339();
     let user = User {
-        id: UserId::new(),
-        email: req.email,
-        name: req.name.to_string(),
         org_id,
         role,
         platform_admin: req.platform_admin,
-        created_at: now.clone().into(),
-        updated_at: now.clone().into(),
-        joined_at: org_id.map(|_| now.into()),
-        password_hash: hash(req.password).await?,
-        token_version: 0,
+        joined_at: org_id.map(|_| now.clone().into()),
+        ..User::new(
+            req.email,
+            req.name.to_string(),
+            hash(req.password).await?,
+            &now,
+        )
     };
     // A seat-limited org whose shards still count is settled first (issue 18.3).
     if let Some(org) = &org_exists

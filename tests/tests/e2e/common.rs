@@ -648,18 +648,18 @@ impl TestApp {
         platform_admin: bool,
     ) -> User {
         let now = Now::get().rfc3339();
+        let hash = password::hash(&Password::parse(PASSWORD).expect("pw")).expect("hash");
         let user = User {
-            id: UserId::new(),
-            email: Email::parse(email).expect("email"),
-            name: "Test User".into(),
             org_id: org.map(|o| o.0),
             role: org.map(|o| o.1),
             platform_admin,
-            created_at: now.clone().into(),
-            updated_at: now.clone().into(),
-            joined_at: org.map(|_| now.into()),
-            password_hash: password::hash(&Password::parse(PASSWORD).expect("pw")).expect("hash"),
-            token_version: 0,
+            joined_at: org.map(|_| now.clone().into()),
+            ..User::new(
+                Email::parse(email).expect("email"),
+                "Test User".into(),
+                hash,
+                &now,
+            )
         };
         self.app
             .store

@@ -6,6 +6,7 @@ use crate::common;
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::{Joining, PASSWORD, TestApp, unique_code};
 use roster::domain::OrgRole;
+use roster::storage::keys;
 use serde_json::json;
 
 #[tokio::test]
@@ -487,16 +488,16 @@ async fn an_account_left_pointing_at_a_deleted_org_can_join_or_create_another() 
         t.dynamo
             .update_item()
             .table_name(&t.app.config.table_name)
-            .key("pk", AttributeValue::S(format!("USER#{}", stray.user.id)))
-            .key("sk", AttributeValue::S("PROFILE".into()))
+            .key("pk", AttributeValue::S(keys::user_pk(&stray.user.id)))
+            .key("sk", AttributeValue::S(keys::PROFILE.into()))
             .update_expression("SET org_id = :org, #role = :role, gsi1pk = :g1pk, gsi1sk = :g1sk")
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":org", AttributeValue::S(dead.to_string()))
             .expression_attribute_values(":role", AttributeValue::S(role.into()))
-            .expression_attribute_values(":g1pk", AttributeValue::S(format!("ORG#{dead}#MEMBERS")))
+            .expression_attribute_values(":g1pk", AttributeValue::S(keys::org_members_pk(&dead)))
             .expression_attribute_values(
                 ":g1sk",
-                AttributeValue::S(format!("USER#{}", stray.user.id)),
+                AttributeValue::S(keys::member_sk(&stray.user.id)),
             )
             .send()
             .await
@@ -589,10 +590,10 @@ async fn cleanup_of_a_deleted_org_passes_over_members_already_detached() {
     t.dynamo
         .update_item()
         .table_name(&t.app.config.table_name)
-        .key("pk", AttributeValue::S(format!("USER#{}", moved.user.id)))
-        .key("sk", AttributeValue::S("PROFILE".into()))
+        .key("pk", AttributeValue::S(keys::user_pk(&moved.user.id)))
+        .key("sk", AttributeValue::S(keys::PROFILE.into()))
         .update_expression("SET gsi1pk = :g1pk")
-        .expression_attribute_values(":g1pk", AttributeValue::S(format!("ORG#{org}#MEMBERS")))
+        .expression_attribute_values(":g1pk", AttributeValue::S(keys::org_members_pk(&org)))
         .send()
         .await
         .unwrap();

@@ -11,7 +11,7 @@ use crate::common;
 use common::{Actor, Joining, PASSWORD, TestApp, unique_email};
 use futures_util::future::join_all;
 use roster::clock::Now;
-use roster::domain::{Email, OrgId, OrgRole, Tiers, User, UserId};
+use roster::domain::{Email, OrgId, OrgRole, Tiers, User};
 use roster::error::ServiceError;
 use roster::storage::{Authority, MemberCounter};
 use serde_json::json;
@@ -32,19 +32,8 @@ pub async fn joiners(t: &TestApp, owner: &Actor, org: OrgId, n: usize) -> Vec<(A
     let mut out = Vec::new();
     for email in &emails {
         let now = Now::get().rfc3339();
-        let user = User {
-            id: UserId::new(),
-            email: Email::parse(email).unwrap(),
-            name: "Crowd".into(),
-            org_id: None,
-            role: None,
-            platform_admin: false,
-            created_at: now.clone().into(),
-            updated_at: now.into(),
-            joined_at: None,
-            password_hash: hash.clone(),
-            token_version: 0,
-        };
+        let address = Email::parse(email).unwrap();
+        let user = User::new(address, "Crowd".into(), hash.clone(), &now);
         t.app.store.create_user(&user, None).await.unwrap();
         let actor = Actor {
             token: t.token_for(&user),
