@@ -15,9 +15,13 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// At most three at once, newest last: a quick run of actions must not bury the table's
+// buttons under a column of old messages.
 export function toast(text, bad = false) {
   const t = h('div', { class: bad ? 'toast bad' : 'toast' }, text);
-  document.getElementById('toasts').append(t);
+  const box = document.getElementById('toasts');
+  box.append(t);
+  while (box.children.length > 3) box.firstElementChild.remove();
   setTimeout(() => t.remove(), 6000);
 }
 
